@@ -1,0 +1,181 @@
+"""Named migrations of the Wanmi store. Append new ones at the end; never edit an applied one."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from db import gpkg
+from db.store import Migration
+
+
+def _base(conn: sqlite3.Connection) -> None:
+    """Spatial base (GB/T 30428): divisions, unit grids, parts, roads, addresses; catalogue and config."""
+    gpkg.add_attribute_table(conn, "store_meta", "key TEXT PRIMARY KEY, value TEXT", "store settings")
+    gpkg.add_feature_table(
+        conn, "district", "MULTIPOLYGON",
+        ["code TEXT NOT NULL UNIQUE", "name TEXT NOT NULL", "city TEXT"], "区 districts",
+    )
+    gpkg.add_feature_table(
+        conn, "street", "MULTIPOLYGON",
+        ["code TEXT NOT NULL UNIQUE", "name TEXT NOT NULL", "district_code TEXT NOT NULL"], "街道 streets",
+    )
+    gpkg.add_feature_table(
+        conn, "community", "MULTIPOLYGON",
+        ["code TEXT NOT NULL UNIQUE", "name TEXT NOT NULL", "street_code TEXT NOT NULL", "district_code TEXT NOT NULL"],
+        "社区 communities",
+    )
+    gpkg.add_feature_table(
+        conn, "unit_grid", "MULTIPOLYGON",
+        [
+            "code TEXT NOT NULL UNIQUE", "community_code TEXT NOT NULL", "street_code TEXT NOT NULL",
+            "district_code TEXT NOT NULL", "area_m2 REAL", "area_class TEXT DEFAULT '一类区域'",
+            "road_class TEXT DEFAULT '次干道'", "key_area INTEGER DEFAULT 0", "inspector_id TEXT",
+        ],
+        "万米单元网格 unit grids",
+    )
+    gpkg.add_feature_table(
+        conn, "road", "MULTILINESTRING",
+        ["name TEXT NOT NULL", "road_class TEXT", "district_code TEXT"], "道路 roads",
+    )
+    gpkg.add_feature_table(
+        conn, "part", "GEOMETRY",
+        [
+            "code TEXT NOT NULL UNIQUE", "class_code TEXT NOT NULL", "name TEXT", "owner_dept TEXT",
+            "custodian_dept TEXT", "maintainer_dept TEXT", "status TEXT DEFAULT '完好'", "grid_code TEXT",
+            "since TEXT", "changed TEXT", "data_source TEXT DEFAULT '实测'", "note TEXT",
+        ],
+        "城市部件 parts",
+    )
+    gpkg.add_feature_table(
+        conn, "address", "POINT",
+        [
+            "kind TEXT NOT NULL", "name TEXT NOT NULL", "full_name TEXT", "street_name TEXT", "house_no TEXT",
+            "grid_code TEXT", "initials TEXT",
+        ],
+        "地理编码地址 addresses",
+    )
+    gpkg.exec_script(conn,
+        """
+CREATE INDEX IF NOT EXISTS street_district ON street(district_code);
+CREATE INDEX IF NOT EXISTS community_street ON community(street_code);
+CREATE INDEX IF NOT EXISTS grid_community ON unit_grid(community_code);
+CREATE INDEX IF NOT EXISTS grid_district ON unit_grid(district_code);
+CREATE INDEX IF NOT EXISTS part_class ON part(class_code);
+CREATE INDEX IF NOT EXISTS part_grid ON part(grid_code);
+CREATE INDEX IF NOT EXISTS address_name ON address(name);
+CREATE INDEX IF NOT EXISTS address_initials ON address(initials);
+"""
+    )
+    gpkg.add_attribute_table(
+        conn, "catalog_class",
+        "catalog TEXT NOT NULL, kind TEXT NOT NULL, major_code TEXT NOT NULL, major_name TEXT, "
+        "class_code TEXT NOT NULL, name TEXT NOT NULL, filing_rule TEXT, closing_rule TEXT, "
+        "PRIMARY KEY (catalog, kind, class_code)",
+        "部件事件分类 catalogue classes",
+    )
+    gpkg.add_attribute_table(
+        conn, "department",
+        "code TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT, district_code TEXT, parent_code TEXT",
+        "专业部门 departments",
+    )
+    gpkg.add_attribute_table(
+        conn, "responsibility",
+        "id INTEGER PRIMARY KEY, class_code TEXT NOT NULL, area_code TEXT NOT NULL, department TEXT NOT NULL, "
+        "UNIQUE (class_code, area_code, department)",
+        "责任划分 responsibility (class, area) -> department",
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS responsibility_class ON responsibility(class_code)")
+    gpkg.add_attribute_table(
+        conn, "time_limit",
+        "id INTEGER PRIMARY KEY, stage TEXT NOT NULL, class_code TEXT NOT NULL DEFAULT '*', "
+        "urgency TEXT NOT NULL DEFAULT '*', area_class TEXT NOT NULL DEFAULT '*', amount REAL NOT NULL, "
+        "unit TEXT NOT NULL CHECK (unit IN ('工作时','工作日','小时','自然日','分钟')), "
+        "UNIQUE (stage, class_code, urgency, area_class)",
+        "时限 time limits",
+    )
+    gpkg.add_attribute_table(
+        conn, "app_user",
+        "id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, districts TEXT DEFAULT '', "
+        "departments TEXT DEFAULT '', password_hash TEXT, active INTEGER DEFAULT 1",
+        "用户 users",
+    )
+
+
+def _cases(conn: sqlite3.Connection) -> None:
+    """The case record: ``case_event`` is the append-only truth; ``case_state`` its projection."""
+    gpkg.add_attribute_table(
+        conn, "case_event",
+        "seq INTEGER PRIMARY KEY, case_no TEXT NOT NULL, at TEXT NOT NULL, action TEXT NOT NULL, "
+        "actor_id TEXT NOT NULL, role TEXT NOT NULL, payload TEXT NOT NULL DEFAULT '{}', "
+        "prev_hash TEXT NOT NULL, hash TEXT NOT NULL UNIQUE",
+        "案件事件 append-only case record",
+    )
+    gpkg.exec_script(conn,
+        """
+CREATE INDEX IF NOT EXISTS case_event_case ON case_event(case_no, seq);
+CREATE INDEX IF NOT EXISTS case_event_action_at ON case_event(action, at);
+CREATE INDEX IF NOT EXISTS case_event_at ON case_event(at);
+CREATE TRIGGER IF NOT EXISTS case_event_no_update BEFORE UPDATE ON case_event
+BEGIN SELECT RAISE(ABORT, 'case_event is append-only: 案件记录不可修改'); END;
+CREATE TRIGGER IF NOT EXISTS case_event_no_delete BEFORE DELETE ON case_event
+BEGIN SELECT RAISE(ABORT, 'case_event is append-only: 案件记录不可删除'); END;
+"""
+    )
+    gpkg.add_feature_table(
+        conn, "case_state", "POINT",
+        [
+            "case_no TEXT NOT NULL UNIQUE", "status TEXT NOT NULL", "source TEXT", "kind TEXT",
+            "class_code TEXT", "part_code TEXT", "urgency TEXT DEFAULT 'normal'",
+            "grid_code TEXT", "community_code TEXT", "street_code TEXT", "district_code TEXT",
+            "address TEXT", "description TEXT", "reporter_id TEXT", "department TEXT",
+            "reported_at TEXT", "registered_at TEXT", "dispatched_at TEXT", "handled_at TEXT", "closed_at TEXT",
+            "stage TEXT", "stage_started_at TEXT", "stage_deadline TEXT", "handle_deadline TEXT",
+            "suspended_at TEXT", "suspended_hours REAL DEFAULT 0", "extension_hours REAL DEFAULT 0",
+            "escalation_level INTEGER DEFAULT 0", "escalation_count INTEGER DEFAULT 0",
+            "duplicate_of TEXT", "self_handled INTEGER DEFAULT 0", "rework_count INTEGER DEFAULT 0",
+            "dispatch_count INTEGER DEFAULT 0", "return_count INTEGER DEFAULT 0",
+            "extension_count INTEGER DEFAULT 0", "close_type TEXT", "pending_request TEXT",
+            "last_seq INTEGER NOT NULL", "updated_at TEXT",
+        ],
+        "案件当前状态 case state (projection of case_event)",
+    )
+    gpkg.exec_script(conn,
+        """
+CREATE INDEX IF NOT EXISTS case_state_status ON case_state(status);
+CREATE INDEX IF NOT EXISTS case_state_district ON case_state(district_code, status);
+CREATE INDEX IF NOT EXISTS case_state_department ON case_state(department, status);
+CREATE INDEX IF NOT EXISTS case_state_reported ON case_state(reported_at);
+CREATE INDEX IF NOT EXISTS case_state_class ON case_state(class_code);
+"""
+    )
+    gpkg.add_attribute_table(
+        conn, "case_photo",
+        "id INTEGER PRIMARY KEY, case_no TEXT NOT NULL, stage TEXT NOT NULL, sha256 TEXT NOT NULL, "
+        "mime TEXT, data BLOB, path TEXT, added_at TEXT, UNIQUE (case_no, sha256)",
+        "案件照片 case photos",
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS case_photo_case ON case_photo(case_no)")
+
+
+def _evaluation(conn: sqlite3.Connection) -> None:
+    gpkg.add_attribute_table(
+        conn, "score_entry",
+        "id INTEGER PRIMARY KEY, scheme TEXT NOT NULL, period TEXT NOT NULL, unit_code TEXT NOT NULL, "
+        "item TEXT NOT NULL, points REAL NOT NULL, reason TEXT, evidence TEXT, entered_by TEXT NOT NULL, "
+        "entered_at TEXT NOT NULL",
+        "人工考评项 manual scoring entries",
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS score_entry_key ON score_entry(scheme, period, unit_code)")
+    gpkg.add_attribute_table(
+        conn, "evaluation_run",
+        "id INTEGER PRIMARY KEY, scheme TEXT NOT NULL, scheme_version TEXT, period TEXT NOT NULL, "
+        "unit_kind TEXT, inputs_hash TEXT NOT NULL, results TEXT NOT NULL, published_by TEXT, published_at TEXT",
+        "已发布考评结果 published evaluations",
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    Migration("0001_base", _base),
+    Migration("0002_cases", _cases),
+    Migration("0003_evaluation", _evaluation),
+]
