@@ -17,3 +17,28 @@ def mem_store():
     store = Store.memory()
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def demo_store_path(tmp_path_factory):
+    """A small demo city ("test" scale: a few hundred grids, a few thousand parts, a simulated season)."""
+    from app.demo import build_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.gpkg"
+    build_demo(path, city="xuzhou", seed=7, scale="test")
+    return path
+
+
+@pytest.fixture
+def demo_store(demo_store_path, tmp_path):
+    """A writable copy of the session demo store."""
+    import shutil
+
+    dst = tmp_path / "demo.gpkg"
+    src = Store.open(demo_store_path)
+    src.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    src.close()
+    shutil.copy2(demo_store_path, dst)
+    store = Store.open(dst)
+    yield store
+    store.close()
