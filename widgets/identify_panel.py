@@ -1,0 +1,43 @@
+"""Identify results: grid, part and case attributes under the click, with Chinese field names."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+FIELD_TITLES = {
+    "code": "编码", "name": "名称", "community_code": "社区编码", "street_code": "街道编码",
+    "district_code": "区编码", "area_m2": "面积(平方米)", "area_class": "区域类别", "road_class": "路段类别",
+    "key_area": "重点区域", "inspector_id": "责任监督员", "class_code": "小类编码", "owner_dept": "主管部门",
+    "custodian_dept": "权属单位", "maintainer_dept": "养护单位", "status": "状态", "grid_code": "所在网格",
+    "since": "初始日期", "changed": "变更日期", "data_source": "数据来源", "case_no": "案件编号",
+    "source": "来源", "kind": "类型", "department": "处置部门", "reported_at": "上报时间",
+    "stage_deadline": "当前环节时限", "handle_deadline": "处置时限", "address": "地址", "description": "问题描述",
+    "urgency": "紧急程度", "escalation_level": "督办级别", "rework_count": "返工次数",
+}
+SECTION_TITLES = {"unit_grid": "单元网格", "part": "城市部件", "case": "案件"}
+HIDDEN = {"fid", "last_seq", "updated_at", "note"}
+
+
+class IdentifyPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["属性", "值"])
+        self.tree.setColumnWidth(0, 110)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(2, 2, 2, 2)
+        box.addWidget(self.tree)
+
+    def show_result(self, result: dict[str, dict[str, object]]) -> None:
+        self.tree.clear()
+        if not result:
+            self.tree.addTopLevelItem(QTreeWidgetItem(["(无要素)", ""]))
+            return
+        for section, attrs in result.items():
+            top = QTreeWidgetItem([SECTION_TITLES.get(section, section), str(attrs.get("code") or attrs.get("case_no") or "")])
+            self.tree.addTopLevelItem(top)
+            for key, value in attrs.items():
+                if key in HIDDEN or value in (None, ""):
+                    continue
+                top.addChild(QTreeWidgetItem([FIELD_TITLES.get(key, key), str(value)]))
+            top.setExpanded(True)

@@ -1,0 +1,119 @@
+"""The only module that knows about Qt threads.
+
+* ``Writer``: one thread that owns the write connection. Operations are plain callables
+  ``op(store) -> Changes`` from ``app/``; their results come back on the GUI thread, and every
+  successful write is announced once on the bus signal ``changesApplied``.
+* ``run_task``: long pure functions taking an ``app.progress.Progress`` run on the global thread pool
+  with progress and cancel forwarded as signals; workers never touch widgets.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from app.progress import Cancelled, Progress
+
+
+class Writer(QObject):
+    """Serialises writes on one thread with its own store connection (opened by ``open_store``)."""
+
+    changesApplied = Signal(object)  # app.changes.Changes
+    _done = Signal(object, object, object)  # callback, result, error
+
+    def __init__(self, open_store: Callable[[], Any], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._open_store = open_store
+        self._queue: queue.Queue[tuple[Callable[[Any], Any], Callable[[Any], None] | None,
+                                       Callable[[Exception], None] | None] | None] = queue.Queue()
+        self._done.connect(self._deliver)
+        self._thread = threading.Thread(target=self._loop, name="wanmi-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, op: Callable[[Any], Any], on_done: Callable[[Any], None] | None = None,
+               on_error: Callable[[Exception], None] | None = None) -> None:
+        self._queue.put((op, on_done, on_error))
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        store = self._open_store()
+        try:
+            while True:
+                item = self._queue.get()
+                if item is None:
+                    return
+                op, on_done, on_error = item
+                try:
+                    result = op(store)
+                except Exception as exc:  # delivered to the GUI thread as a message, never lost
+                    exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
+                    self._done.emit(on_error, None, exc)
+                else:
+                    self._done.emit(on_done, result, None)
+        finally:
+            store.close()
+
+    @Slot(object, object, object)
+    def _deliver(self, callback: Callable[..., None] | None, result: Any, error: Exception | None) -> None:
+        if error is None:
+            if result is not None and hasattr(result, "cases"):
+                self.changesApplied.emit(result)
+            if callback is not None:
+                callback(result)
+        elif callback is not None:
+            callback(error)
+
+
+class TaskSignals(QObject):
+    progress = Signal(float, str)
+    finished = Signal(object)
+    failed = Signal(object)
+    cancelled = Signal()
+
+
+class Task(QRunnable):
+    def __init__(self, fn: Callable[[Progress], Any]) -> None:
+        super().__init__()
+        self.fn = fn
+        self.signals = TaskSignals()
+        self.progress = Progress(lambda f, m: self.signals.progress.emit(f, m))
+        self.setAutoDelete(False)
+
+    def run(self) -> None:
+        try:
+            result = self.fn(self.progress)
+        except Cancelled:
+            self.signals.cancelled.emit()
+        except Exception as exc:
+            self.signals.failed.emit(exc)
+        else:
+            self.signals.finished.emit(result)
+
+
+_running: set[Task] = set()
+
+
+def run_task(fn: Callable[[Progress], Any], on_done: Callable[[Any], None] | None = None,
+             on_error: Callable[[Exception], None] | None = None,
+             on_progress: Callable[[float, str], None] | None = None) -> Task:
+    """Run ``fn(progress)`` on the pool; callbacks arrive on the GUI thread. Cancel via ``task.progress.cancel()``."""
+    task = Task(fn)
+    _running.add(task)
+    if on_progress is not None:
+        task.signals.progress.connect(on_progress)
+    if on_done is not None:
+        task.signals.finished.connect(on_done)
+    if on_error is not None:
+        task.signals.failed.connect(on_error)
+    for sig in (task.signals.finished, task.signals.failed, task.signals.cancelled):
+        sig.connect(lambda *_a, t=task: _running.discard(t))
+    QThreadPool.globalInstance().start(task)
+    return task
