@@ -48,7 +48,8 @@ def test_view_transform_round_trip():
     v = MapViewState(cx=117.2, cy=34.26, scale=1e-4, width=800, height=600, lat0=34.26)
     sx, sy = v.to_screen(117.21, 34.25)
     lon, lat = v.to_world(sx, sy)
-    assert lon == pytest.approx(117.21) and lat == pytest.approx(34.25)
+    assert lon == pytest.approx(117.21)
+    assert lat == pytest.approx(34.25)
     v.zoom_at(2.0, 100, 100)
     assert v.scale == pytest.approx(5e-5)
     assert v.to_world(100, 100) == pytest.approx(MapViewState(117.2, 34.26, 1e-4, 800, 600, 34.26).to_world(100, 100))
@@ -76,7 +77,8 @@ def test_canvas_renders_layers_and_pans(qtbot, canvas):
     qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(400, 300))
     qtbot.mouseMove(canvas, QPoint(450, 330))
     qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(450, 330))
-    assert canvas.view.cx < before[0] and canvas.view.cy > before[1]
+    assert canvas.view.cx < before[0]
+    assert canvas.view.cy > before[1]
 
 
 def test_wheel_zoom_keeps_point_under_cursor(qtbot, canvas):
@@ -119,7 +121,8 @@ def test_select_rect_returns_parts(qtbot, canvas):
         qtbot.mouseMove(canvas, QPoint(700, 550))
         qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(700, 550))
     layer, codes = blocker.args
-    assert layer == "part" and len(codes) > 10
+    assert layer == "part"
+    assert len(codes) > 10
     assert all(len(c) == 16 for c in codes)
 
 
