@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.map_data import MapData
+from app.store_access import open_store
+from db.store import Store
 
 CASE_NO = re.compile(r"^\d{4}[A-Z]\d{3,}$")
 
@@ -31,7 +33,7 @@ class Searcher:
     def __init__(self, store_path: str | Path, map_data: MapData) -> None:
         self.store_path = str(store_path)
         self.map_data = map_data
-        self._geocoder: object | None = None
+        self._store: Store | None = None
 
     def _code_hits(self, text: str) -> list[SearchHit]:
         code = text.replace(" ", "").upper()
@@ -62,9 +64,11 @@ class Searcher:
         hits = self._code_hits(text)
         if hits:
             return hits
-        from app.geocoding import search_addresses
+        from app.geocoding import get_geocoder
 
+        if self._store is None:
+            self._store = open_store(self.store_path, readonly=True)
         out = []
-        for a in search_addresses(self.store_path, text, limit=limit):
-            out.append(SearchHit("address", a.kind, a.name, a.name, (a.lon, a.lat, a.lon, a.lat)))
+        for a in get_geocoder(self._store).search(text, limit=limit):
+            out.append(SearchHit("address", a.kind, a.full_name or a.name, a.name, (a.lon, a.lat, a.lon, a.lat)))
         return out

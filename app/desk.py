@@ -1,0 +1,287 @@
+"""The desk's read side and write operations, Qt-free: what a seat's inbox, tables and dialogs show.
+
+Reads go through this service's own read-only connection; writes are ``op(store) -> Changes``
+closures that the console's writer thread runs (so the GUI thread never waits on SQLite). Every
+write carries the ``last_seq`` the operator saw, so a conflicting change from another seat is refused
+with a clear message instead of being silently overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from app.changes import Changes
+from app.timefmt import fmt, now
+from app.workflow import transitions as tr
+from db import base_repo
+from db import cases as db_cases
+from db.store import Store, connect
+
+Op = Callable[[Store], Changes]
+
+LIGHT_TITLES = {"green": "正常", "yellow": "将超期", "red": "超期", "severe": "严重超期"}
+
+
+@dataclass(frozen=True)
+class QueueCount:
+    id: str
+    title: str
+    count: int
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One line of an inbox or case table, already formatted for display."""
+
+    case_no: str
+    status: str
+    status_title: str
+    source_title: str
+    class_name: str
+    address: str
+    district: str
+    department: str
+    reported_at: str
+    deadline: str
+    light: str  # green | yellow | red | severe | "" (closed)
+    last_seq: int
+    lon: float | None
+    lat: float | None
+
+
+@dataclass
+class CaseDetail:
+    state: db_cases.CaseState
+    row: CaseRow
+    events: list[dict[str, str]]
+    photos: dict[str, list[bytes]]  # stage -> images
+    actions: list[str]
+    remaining: str
+    filing_rule: str = ""
+    closing_rule: str = ""
+
+
+@dataclass(frozen=True)
+class FilingContext:
+    lon: float
+    lat: float
+    district_code: str | None
+    district: str
+    street: str
+    community: str
+    grid_code: str | None
+    address: str
+    part_code: str | None
+    part_class: str | None
+    part_text: str
+
+
+@dataclass
+class DeskService:
+    store_path: str
+    session: Any  # app.session.Session
+    _conn: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self._conn = connect(self.store_path, readonly=True, check_same_thread=False)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- reference data ---------------------------------------------------------------------------------
+    def class_name(self, kind: str | None, class_code: str | None) -> str:
+        """Part and event classes share codes (0102 污水井盖 / 0102 暴露垃圾), so the kind decides."""
+        for k, _major, code, name, _f, _c in self.classes:
+            if code == class_code and (kind is None or k == kind):
+                return name
+        return class_code or ""
+
+    @cached_property
+    def classes(self) -> list[tuple[str, str, str, str, str, str]]:
+        """(kind, major_name, class_code, name, filing_rule, closing_rule) of the store's catalogue."""
+        return [tuple(r) for r in self._conn.execute(
+            "SELECT kind, major_name, class_code, name, filing_rule, closing_rule FROM catalog_class "
+            "WHERE catalog = (SELECT value FROM store_meta WHERE key='catalog') ORDER BY kind DESC, class_code")]
+
+    @cached_property
+    def department_names(self) -> dict[str, str]:
+        return {d.code: d.name for d in base_repo.departments(self._conn)}
+
+    @cached_property
+    def division_names(self) -> dict[str, str]:
+        return base_repo.division_names(self._conn)
+
+    # -- inbox ------------------------------------------------------------------------------------------
+    def _scope(self) -> dict[str, Sequence[str]]:
+        scope: dict[str, Sequence[str]] = {}
+        if self.session.role == "department" and self.session.departments:
+            scope["department"] = list(self.session.departments)
+        elif self.session.districts:
+            scope["district_code"] = list(self.session.districts)
+        return scope
+
+    def queues(self) -> list[QueueCount]:
+        out = []
+        for q in tr.queues_for(self.session.role):
+            n = db_cases.queue_count(self._conn, q.statuses, q.pending, self._scope())
+            out.append(QueueCount(q.id, q.label, n))
+        return out
+
+    def queue_case_nos(self, queue_id: str, limit: int = 200, offset: int = 0) -> list[str]:
+        q = next(q for q in tr.QUEUES if q.id == queue_id)
+        return db_cases.queue_cases(self._conn, q.statuses, q.pending, self._scope(), limit, offset)
+
+    def rows(self, case_nos: Sequence[str]) -> list[CaseRow]:
+        t = fmt(now())
+        out = []
+        for no in case_nos:
+            s = db_cases.get_case(self._conn, no)
+            if s is not None:
+                out.append(self._row(s, t))
+        return out
+
+    def _row(self, s: db_cases.CaseState, t: str) -> CaseRow:
+        from app.map_data import traffic_light
+
+        light = ""
+        if s.status not in tr.TERMINAL_STATES and s.stage_deadline:
+            light = ("green", "yellow", "red", "severe")[
+                traffic_light(s.stage_started_at, s.stage_deadline, s.suspended_at or t)]
+        return CaseRow(
+            s.case_no, s.status, tr.STATE_LABELS.get(s.status, s.status), tr.SOURCE_LABELS.get(s.source or "", s.source or ""),
+            self.class_name(s.kind, s.class_code), s.address or "",
+            self.division_names.get(s.district_code or "", s.district_code or ""),
+            self.department_names.get(s.department or "", s.department or ""), (s.reported_at or "")[:16].replace("T", " "),
+            (s.stage_deadline or "")[:16].replace("T", " "), light, s.last_seq, s.lon, s.lat,
+        )
+
+    # -- case detail ------------------------------------------------------------------------------------
+    def detail(self, case_no: str) -> CaseDetail | None:
+        s = db_cases.get_case(self._conn, case_no)
+        if s is None:
+            return None
+        t = fmt(now())
+        events = []
+        for e in db_cases.events_of(self._conn, case_no):
+            events.append({
+                "seq": str(e.seq), "at": e.at[:16].replace("T", " "), "action": tr.ACTION_LABELS.get(e.action, e.action),
+                "actor": e.actor_id, "role": tr.ROLE_LABELS.get(e.role, e.role), "note": _event_note(e.payload),
+            })
+        photos: dict[str, list[bytes]] = {}
+        for ph in db_cases.photos_of(self._conn, case_no):
+            if ph.data:
+                photos.setdefault(ph.stage, []).append(bytes(ph.data))
+            elif ph.path:
+                p = Path(self.store_path).parent / ph.path
+                if p.exists():
+                    photos.setdefault(ph.stage, []).append(p.read_bytes())
+        actions = tr.allowed_actions(s.status, self.session.role, s.pending_request)
+        cls = next((c for c in self.classes if c[2] == s.class_code and c[0] == (s.kind or c[0])), None)
+        return CaseDetail(s, self._row(s, t), events, photos, actions, self._remaining(s, t),
+                          cls[4] if cls else "", cls[5] if cls else "")
+
+    def _remaining(self, s: db_cases.CaseState, t: str) -> str:
+        if s.status in tr.TERMINAL_STATES or not s.stage_deadline:
+            return ""
+        try:
+            hours = self._deadlines.remaining(s.stage_deadline, t, "工作时", s.suspended_at)
+        except Exception:  # a calendar gap must not break the detail view
+            return ""
+        if hours < 0:
+            return f"已超期 {-hours:.1f} 工作时"
+        return f"剩余 {hours:.1f} 工作时"
+
+    @cached_property
+    def _deadlines(self) -> Any:
+        from app.deadlines import WorkDeadlines
+
+        return WorkDeadlines.from_store(self._read_store)
+
+    # -- filing ------------------------------------------------------------------------------------------
+    def filing_context(self, lon: float, lat: float) -> FilingContext:
+        """Everything the filing dialog fills in from a map click (raises OutsideCity off the grids)."""
+        from app.geocoding import get_geocoder
+
+        geo = get_geocoder(self._read_store)
+        r = geo.reverse(lon, lat)
+        part = geo.nearest_part(lon, lat, max_distance_m=30.0)
+        part_text = ""
+        if part is not None:
+            part_text = f"{self.class_name('part', part.class_code)} {part.code}（{part.distance_m:.0f} 米）"
+        return FilingContext(
+            lon, lat, r.district_code, r.district_name, r.street_name, r.community_name, r.grid_code,
+            r.description or r.text, part.code if part else None, part.class_code if part else None, part_text,
+        )
+
+    @cached_property
+    def _read_store(self) -> Store:
+        return Store(self._conn, Path(self.store_path))
+
+    def duplicates(self, kind: str, class_code: str, lon: float, lat: float) -> list[Any]:
+        from app.duplicates import find_duplicates
+
+        return find_duplicates(self._read_store, kind=kind, class_code=class_code, lon=lon, lat=lat, at=now())
+
+    def dispatch_candidates(self, case_no: str) -> list[Any]:
+        from app.dispatch import suggest_department
+
+        s = db_cases.get_case(self._conn, case_no)
+        return [] if s is None else suggest_department(s, self._read_store)
+
+    # -- writes (run on the writer thread) ---------------------------------------------------------------
+    def op(self, name: str, case_no: str | None = None, **kwargs: Any) -> Op:
+        """A write for the writer thread: ``app.operations.<name>(engine, actor, case_no, **kwargs)``."""
+        actor_id, role = self.session.user_id, self.session.role
+
+        def run(store: Store) -> Changes:
+            from app import operations
+            from app.workflow.engine import Actor
+
+            engine = _engine_for(store)
+            fn = getattr(operations, name)
+            actor = Actor(actor_id, role)
+            return fn(engine, actor, case_no, **kwargs) if case_no is not None else fn(engine, actor, **kwargs)
+
+        return run
+
+
+_ENGINES: dict[int, Any] = {}
+
+
+def _engine_for(store: Store) -> Any:
+    from app.workflow.engine import WorkflowEngine
+
+    engine = _ENGINES.get(id(store))
+    if engine is None or engine.store is not store:
+        engine = WorkflowEngine(store)
+        _ENGINES[id(store)] = engine
+    return engine
+
+
+def _event_note(payload: str) -> str:
+    import json
+
+    try:
+        data = json.loads(payload or "{}")
+    except ValueError:
+        return ""
+    keys = {"department": "部门", "passed": "通过", "approved": "同意", "reason": "理由", "feedback": "反馈",
+            "comment": "意见", "text": "内容", "level": "级别", "original": "原案", "until": "延至", "amount": "时长",
+            "unit": "单位", "close_type": "结案类型", "satisfied": "满意", "description": "描述", "address": "地址"}
+    parts = []
+    for k, title in keys.items():
+        if k in data and data[k] not in (None, ""):
+            v = data[k]
+            if isinstance(v, bool):
+                v = "是" if v else "否"
+            parts.append(f"{title}: {v}")
+    return "；".join(parts)
+
+
+def today_text() -> str:
+    return datetime.now().strftime("%Y-%m-%d")

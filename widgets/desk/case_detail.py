@@ -1,0 +1,147 @@
+"""Case detail: header, deadline and remaining working time, a map thumbnail, photos before and after
+side by side, the timeline of events with actors and times, and exactly the actions this role may take
+now (from the transition table)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.desk import LIGHT_TITLES, CaseDetail
+from app.workflow.transitions import ACTION_LABELS, PENDING_LABELS, PHOTO_STAGES
+from widgets.desk.case_model import LIGHT_COLORS
+
+
+class CaseDetailWidget(QWidget):
+    actionRequested = Signal(str, str, int)  # action, case_no, expected last_seq
+    printRequested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.detail: CaseDetail | None = None
+        self.header = QLabel("未选择案件")
+        self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.deadline = QLabel()
+        self.thumb = QLabel()
+        self.thumb.setFixedSize(220, 160)
+        self.thumb.setStyleSheet("border: 1px solid #bbb; background: #f6f4ee;")
+        self.photos = QGroupBox("照片（处置前 | 处置后）")
+        self.photo_grid = QGridLayout(self.photos)
+        self.timeline = QTreeWidget()
+        self.timeline.setHeaderLabels(["时间", "环节", "操作人", "说明"])
+        self.timeline.setRootIsDecorated(False)
+        self.timeline.setColumnWidth(0, 130)
+        self.timeline.setColumnWidth(1, 80)
+        self.timeline.setColumnWidth(2, 120)
+        self.actions_box = QHBoxLayout()
+        self.actions_box.setSpacing(4)
+        top = QHBoxLayout()
+        info = QVBoxLayout()
+        info.addWidget(self.header)
+        info.addWidget(self.deadline)
+        info.addStretch(1)
+        top.addLayout(info, 1)
+        top.addWidget(self.thumb)
+        inner = QWidget()
+        box = QVBoxLayout(inner)
+        box.addLayout(top)
+        box.addLayout(self.actions_box)
+        box.addWidget(self.photos)
+        box.addWidget(QLabel("办理过程"))
+        box.addWidget(self.timeline, 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.buttons: dict[str, QPushButton] = {}
+
+    def set_thumbnail(self, image: QImage | None) -> None:
+        if image is None:
+            self.thumb.clear()
+        else:
+            self.thumb.setPixmap(QPixmap.fromImage(image).scaled(self.thumb.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                                                 Qt.TransformationMode.SmoothTransformation))
+
+    def show_detail(self, detail: CaseDetail | None) -> None:
+        self.detail = detail
+        for btn in self.buttons.values():
+            self.actions_box.removeWidget(btn)
+            btn.setParent(None)
+            btn.deleteLater()
+        self.buttons.clear()
+        while self.photo_grid.count():
+            item = self.photo_grid.takeAt(0)
+            widget = item.widget()
+            if widget is not None:
+                widget.setParent(None)
+                widget.deleteLater()
+        self.timeline.clear()
+        if detail is None:
+            self.header.setText("未选择案件")
+            self.deadline.clear()
+            return
+        s, r = detail.state, detail.row
+        pending = f"　<b style='color:#c60'>{PENDING_LABELS.get(s.pending_request, s.pending_request)}申请待审</b>" if s.pending_request else ""
+        flags = []
+        if s.escalation_level:
+            flags.append(f"督办{s.escalation_level}级")
+        if s.rework_count:
+            flags.append(f"返工{s.rework_count}次")
+        if s.duplicate_of:
+            flags.append(f"重复案件（原案 {s.duplicate_of}）")
+        if s.self_handled:
+            flags.append("自处理")
+        self.header.setText(
+            f"<span style='font-size:14pt;font-weight:bold'>{s.case_no}</span>　{r.status_title}{pending}<br>"
+            f"{r.source_title}｜{r.class_name}｜{r.district} {r.address}<br>"
+            f"处置部门：{r.department or '—'}　上报：{r.reported_at}"
+            + (f"<br><span style='color:#a00'>{'，'.join(flags)}</span>" if flags else "")
+            + (f"<br><small>结案条件：{detail.closing_rule}</small>" if detail.closing_rule else "")
+        )
+        light = r.light
+        color = LIGHT_COLORS.get(light, "#666")
+        self.deadline.setText(
+            f"<span style='color:{color}'>● {LIGHT_TITLES.get(light, '已办结' if not light else light)}</span>　"
+            f"环节时限 {r.deadline or '—'}　{detail.remaining}")
+        for i, stage in enumerate(("report", "handle")):
+            title = QLabel(f"<b>{PHOTO_STAGES.get(stage, stage)}照片</b>")
+            self.photo_grid.addWidget(title, 0, i)
+            images = detail.photos.get(stage, []) + (detail.photos.get("check", []) if stage == "handle" else [])
+            if not images:
+                self.photo_grid.addWidget(QLabel("（无）"), 1, i)
+            for j, data in enumerate(images[:3]):
+                pix = QPixmap()
+                pix.loadFromData(data)
+                lab = QLabel()
+                lab.setPixmap(pix.scaled(240, 180, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+                self.photo_grid.addWidget(lab, 1 + j, i)
+        for e in detail.events:
+            self.timeline.addTopLevelItem(QTreeWidgetItem([e["at"], e["action"], f"{e['actor']}（{e['role']}）", e["note"]]))
+        for action in detail.actions:
+            if action in ("attach_photo", "report", "self_handle"):
+                continue
+            btn = QPushButton(ACTION_LABELS.get(action, action))
+            btn.setObjectName(f"action_{action}")
+            btn.clicked.connect(lambda _c=False, a=action: self.actionRequested.emit(a, s.case_no, s.last_seq))
+            self.actions_box.addWidget(btn)
+            self.buttons[action] = btn
+        pr = QPushButton("打印案卷")
+        pr.setObjectName("action_print")
+        pr.clicked.connect(lambda: self.printRequested.emit(s.case_no))
+        self.actions_box.addWidget(pr)
+        self.buttons["print"] = pr

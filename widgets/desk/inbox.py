@@ -1,0 +1,121 @@
+"""The role inbox: the signed-in role's queues with counts, and the cases of the chosen queue.
+
+Counts and rows come from ``app.desk.DeskService``; the dock refreshes when the bus says cases changed
+(this seat or another), keeping the chosen queue and scroll position.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.desk import DeskService
+from widgets.desk.case_model import CaseTableModel
+
+
+class InboxWidget(QWidget):
+    caseActivated = Signal(str)  # double-click / Enter
+    caseSelected = Signal(str)
+    bulkDispatchRequested = Signal(list)
+
+    def __init__(self, desk: DeskService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.queue_list = QListWidget()
+        self.queue_list.setMaximumWidth(170)
+        self.model = CaseTableModel(desk.rows, self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.title = QLabel()
+        self.bulk = QPushButton("批量派遣")
+        self.bulk.setVisible(desk.session.role == "dispatcher")
+        self.bulk.clicked.connect(self._bulk)
+        head = QHBoxLayout()
+        head.addWidget(self.title)
+        head.addStretch(1)
+        head.addWidget(self.bulk)
+        right = QWidget()
+        rbox = QVBoxLayout(right)
+        rbox.setContentsMargins(0, 0, 0, 0)
+        rbox.addLayout(head)
+        rbox.addWidget(self.table)
+        split = QSplitter()
+        split.addWidget(self.queue_list)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(2, 2, 2, 2)
+        box.addWidget(split)
+        self.queue_list.currentItemChanged.connect(lambda *_: self._load_queue())
+        self.table.doubleClicked.connect(lambda idx: self.caseActivated.emit(self.model.row_at(idx.row()).case_no))
+        self.table.selectionModel().currentRowChanged.connect(
+            lambda cur, _prev: cur.isValid() and self.caseSelected.emit(self.model.row_at(cur.row()).case_no))
+        self.refresh_counts()
+        if self.queue_list.count():
+            self.queue_list.setCurrentRow(0)
+
+    # -- refresh ----------------------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        return {self.queue_list.item(i).data(Qt.ItemDataRole.UserRole): self.queue_list.item(i).data(Qt.ItemDataRole.UserRole + 1)
+                for i in range(self.queue_list.count())}
+
+    def refresh_counts(self) -> None:
+        current = self.current_queue()
+        self.queue_list.blockSignals(True)
+        self.queue_list.clear()
+        for q in self.desk.queues():
+            item = QListWidgetItem(f"{q.title}  ({q.count})")
+            item.setData(Qt.ItemDataRole.UserRole, q.id)
+            item.setData(Qt.ItemDataRole.UserRole + 1, q.count)
+            if q.count:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+            self.queue_list.addItem(item)
+            if q.id == current:
+                self.queue_list.setCurrentItem(item)
+        self.queue_list.blockSignals(False)
+
+    def current_queue(self) -> str | None:
+        item = self.queue_list.currentItem()
+        return None if item is None else item.data(Qt.ItemDataRole.UserRole)
+
+    def _load_queue(self) -> None:
+        q = self.current_queue()
+        if q is None:
+            return
+        ids = self.desk.queue_case_nos(q, limit=5000)
+        self.model.set_ids(ids)
+        self.title.setText(f"{self.queue_list.currentItem().text()}")
+
+    def on_changes(self, changes: object) -> None:
+        """Bus handler: recount, reload the open queue (cases may have left or joined it)."""
+        self.refresh_counts()
+        self._load_queue()
+
+    def selected_cases(self) -> list[str]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.model.row_at(r).case_no for r in rows]
+
+    def _bulk(self) -> None:
+        cases = self.selected_cases()
+        if cases:
+            self.bulkDispatchRequested.emit(cases)
