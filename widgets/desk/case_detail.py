@@ -116,7 +116,7 @@ class CaseDetailWidget(QWidget):
         light = r.light
         color = LIGHT_COLORS.get(light, "#666")
         self.deadline.setText(
-            f"<span style='color:{color}'>● {LIGHT_TITLES.get(light, '已办结' if not light else light)}</span>　"
+            f"<span style='color:{color}'>● {LIGHT_TITLES.get(light, light or '已办结')}</span>　"
             f"环节时限 {r.deadline or '—'}　{detail.remaining}")
         for i, stage in enumerate(("report", "handle")):
             title = QLabel(f"<b>{PHOTO_STAGES.get(stage, stage)}照片</b>")

@@ -18,6 +18,7 @@ LIGHT_COLORS = {"green": "#1eaa46", "yellow": "#f0be00", "red": "#e11e1e", "seve
 LIGHT_TEXT = {"green": "● 正常", "yellow": "● 将超期", "red": "● 超期", "severe": "● 严重超期", "": ""}
 
 Index = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
 
 
 class CaseTableModel(QAbstractTableModel):
@@ -54,10 +55,10 @@ class CaseTableModel(QAbstractTableModel):
         return self._rows[row]
 
     # -- Qt model API ---------------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
+    def rowCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
+    def columnCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def canFetchMore(self, parent: Index) -> bool:
