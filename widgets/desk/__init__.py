@@ -19,6 +19,7 @@ from widgets.desk.case_detail import CaseDetailWidget
 from widgets.desk.dialogs import FORMS, ActionDialog, DispatchDialog
 from widgets.desk.filing import FilingDialog
 from widgets.desk.inbox import InboxWidget
+from widgets.desk.tables import TablesWidget
 
 
 class DeskController(QObject):
@@ -35,7 +36,12 @@ class DeskController(QObject):
         self.active_dialog: Any = None
         self.current_case: str | None = None
         self.last_error = ""
-        window.add_dock("inbox", "待办案件", self.inbox, Qt.DockWidgetArea.BottomDockWidgetArea)  # type: ignore[attr-defined]
+        inbox_dock = window.add_dock("inbox", "待办案件", self.inbox, Qt.DockWidgetArea.BottomDockWidgetArea)  # type: ignore[attr-defined]
+        self.tables = TablesWidget(ctx.store_path)
+        tables_dock = window.add_dock("tables", "属性表", self.tables, Qt.DockWidgetArea.BottomDockWidgetArea)  # type: ignore[attr-defined]
+        window.tabifyDockWidget(inbox_dock, tables_dock)
+        inbox_dock.raise_()
+        self.tables.zoomRequested.connect(self.zoom_to_feature)
         dock = window.add_dock("detail", "案件详情", self.detail, Qt.DockWidgetArea.RightDockWidgetArea)  # type: ignore[attr-defined]
         window.tabifyDockWidget(window.docks["identify"], dock)  # type: ignore[attr-defined]
         window.resizeDocks([dock], [520], Qt.Orientation.Horizontal)
@@ -97,6 +103,14 @@ class DeskController(QObject):
         if bbox is not None:
             self.window.canvas.zoom_to(bbox)  # type: ignore[attr-defined]
 
+    def zoom_to_feature(self, layer: str, code: str) -> None:
+        if layer == "case":
+            self.zoom_to_case(code)
+            return
+        bbox = self.ctx.map_data.locate(layer, code)
+        if bbox is not None:
+            self.window.canvas.zoom_to(bbox)  # type: ignore[attr-defined]
+
     def _identified(self, result: dict) -> None:
         case = result.get("case")
         if case and case.get("case_no"):
@@ -104,6 +118,7 @@ class DeskController(QObject):
 
     def on_changes(self, changes: Any) -> None:
         self.inbox.on_changes(changes)
+        self.tables.on_changes(changes)
         if self.current_case and (not getattr(changes, "cases", None) or self.current_case in changes.cases):
             self.show_case(self.current_case)
 
