@@ -57,5 +57,5 @@ def test_filter_sort_and_export_exact_rows(qtbot, demo_store_path, tmp_path):
 
 def test_export_rejects_unknown_format(demo_store_path, tmp_path):
     table = AttributeTable(demo_store_path, "unit_grid")
-    with pytest.raises(ValueError, match="parts.doc"):
+    with pytest.raises(ValueError, match=r"parts\.doc"):
         table.export(tmp_path / "parts.doc")

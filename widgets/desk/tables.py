@@ -3,7 +3,7 @@ lazily, double-click to zoom the map there, and export exactly the filtered rows
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
@@ -93,7 +93,7 @@ class AttributeTableView(QWidget):
     zoomRequested = Signal(str, str)  # layer, code
     exported = Signal(str, int)
 
-    LAYER_OF = {"case_state": "case", "unit_grid": "unit_grid", "part": "part"}
+    LAYER_OF: ClassVar[dict[str, str]] = {"case_state": "case", "unit_grid": "unit_grid", "part": "part"}
 
     def __init__(self, store_path: str, table: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
