@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox
 from app.desk import DeskService
 from widgets.desk.case_detail import CaseDetailWidget
 from widgets.desk.dialogs import FORMS, ActionDialog, DispatchDialog
+from widgets.desk.evaluation_view import EvaluationView
 from widgets.desk.filing import FilingDialog
 from widgets.desk.inbox import InboxWidget
 from widgets.desk.tables import TablesWidget
@@ -40,6 +41,10 @@ class DeskController(QObject):
         self.tables = TablesWidget(ctx.store_path)
         tables_dock = window.add_dock("tables", "属性表", self.tables, Qt.DockWidgetArea.BottomDockWidgetArea)  # type: ignore[attr-defined]
         window.tabifyDockWidget(inbox_dock, tables_dock)
+        self.evaluation = EvaluationView(ctx.store_path)
+        eval_dock = window.add_dock("evaluation", "考核评价", self.evaluation, Qt.DockWidgetArea.BottomDockWidgetArea)  # type: ignore[attr-defined]
+        window.tabifyDockWidget(tables_dock, eval_dock)
+        self.evaluation.casesRequested.connect(self.show_cases)
         inbox_dock.raise_()
         self.tables.zoomRequested.connect(self.zoom_to_feature)
         dock = window.add_dock("detail", "案件详情", self.detail, Qt.DockWidgetArea.RightDockWidgetArea)  # type: ignore[attr-defined]
@@ -110,6 +115,23 @@ class DeskController(QObject):
         bbox = self.ctx.map_data.locate(layer, code)
         if bbox is not None:
             self.window.canvas.zoom_to(bbox)  # type: ignore[attr-defined]
+
+    def show_cases(self, case_nos: list[str]) -> None:
+        """Cases behind a deduction: marked on the map and listed in the inbox table."""
+        data = self.ctx.map_data
+        points = []
+        for no in case_nos:
+            bbox = data.locate("case", no)
+            if bbox is not None:
+                points.append((bbox[0], bbox[1]))
+        canvas = self.window.canvas  # type: ignore[attr-defined]
+        canvas.set_selection_points(points)
+        if points:
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            canvas.zoom_to((min(xs), min(ys), max(xs), max(ys)))
+        self.inbox.model.set_ids(case_nos)
+        self.inbox.title.setText(f"考核扣分涉及案件 ({len(case_nos)})")
+        self.window.docks["inbox"].raise_()  # type: ignore[attr-defined]
 
     def _identified(self, result: dict) -> None:
         case = result.get("case")

@@ -1,0 +1,72 @@
+"""The console's evaluation service: list schemes, run an evaluation off the GUI thread, write reports.
+
+Each call opens its own read-only store connection, so it can run on a worker thread while the seat
+keeps working; results are plain dataclasses from ``app.evaluation``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from app.evaluation.model import EvaluationResult
+from app.progress import Progress
+from app.store_access import open_store
+
+
+@dataclass(frozen=True)
+class SchemeInfo:
+    id: str
+    name: str
+
+
+def schemes() -> list[SchemeInfo]:
+    from app.evaluation.scheme import list_schemes, load_scheme
+
+    out = []
+    for sid in list_schemes():
+        try:
+            out.append(SchemeInfo(sid, load_scheme(sid).name))
+        except Exception:  # a broken scheme file must not hide the others; the CLI reports it
+            continue
+    return out
+
+
+def category_names(scheme_id: str) -> dict[str, str]:
+    """Category id → its Chinese name, for grouping items on screen."""
+    from app.evaluation.scheme import load_scheme
+
+    try:
+        return {c.id: c.name for c in load_scheme(scheme_id).categories}
+    except Exception:
+        return {}
+
+
+def default_period(today: date | None = None) -> str:
+    """Last month: evaluations are normally run on the month that just ended."""
+    d = today or date.today()
+    y, m = (d.year, d.month - 1) if d.month > 1 else (d.year - 1, 12)
+    return f"{y:04d}-{m:02d}"
+
+
+def run_evaluation(store_path: str | Path, scheme_id: str, period: str, progress: Progress | None = None
+                   ) -> EvaluationResult:
+    from app.evaluation.run import evaluate_full
+
+    store = open_store(store_path, readonly=True)
+    try:
+        return evaluate_full(store, scheme_id, period, progress=progress).result
+    finally:
+        store.close()
+
+
+def write_report(store_path: str | Path, scheme_id: str, period: str, out: str | Path,
+                 progress: Progress | None = None) -> Path:
+    from app.reports import write_report as _write
+
+    store = open_store(store_path, readonly=True)
+    try:
+        return _write(store, scheme_id, period, out, progress=progress)
+    finally:
+        store.close()

@@ -1,0 +1,176 @@
+"""Evaluation view: choose a scheme and period, run it off the GUI thread, see the ranking, each unit's
+items and deductions with the rule in words, a chart; click a deduction to see its cases on the map and
+in the table; export the bulletin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import evaluation_service as svc
+from app.charts import REPORT_LIGHT, Bar, draw_ranked_bars
+from app.evaluation.model import EvaluationResult
+from app.mpl_fonts import use_cjk_font
+from widgets.workers import run_task
+
+
+class EvaluationView(QWidget):
+    casesRequested = Signal(list)
+    evaluated = Signal(object)
+    reportWritten = Signal(str)
+    failed = Signal(str)
+
+    def __init__(self, store_path: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        use_cjk_font()
+        self.store_path = store_path
+        self.result: EvaluationResult | None = None
+        self.scheme = QComboBox()
+        for s in svc.schemes():
+            self.scheme.addItem(f"{s.name}（{s.id}）", s.id)
+        idx = self.scheme.findData("standard")
+        if idx >= 0:
+            self.scheme.setCurrentIndex(idx)
+        self.period = QLineEdit(svc.default_period())
+        self.period.setMaximumWidth(200)
+        self.period.setPlaceholderText("2026-10 / 2026Q3 / 2026")
+        self.run_button = QPushButton("计算")
+        self.export_button = QPushButton("导出通报…")
+        self.status = QLabel()
+        head = QHBoxLayout()
+        for w in (QLabel("考核办法"), self.scheme, QLabel("考核期"), self.period, self.run_button, self.status):
+            head.addWidget(w)
+        head.addStretch(1)
+        head.addWidget(self.export_button)
+        self.ranking = QTableWidget(0, 4)
+        self.ranking.setHorizontalHeaderLabels(["排名", "考核对象", "总分", "等级"])
+        self.ranking.verticalHeader().setVisible(False)
+        self.ranking.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.ranking.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.items = QTreeWidget()
+        self.items.setHeaderLabels(["考核项", "得分", "满分", "规则", "案件数"])
+        self.items.setColumnWidth(0, 170)
+        self.items.setColumnWidth(3, 360)
+        self.figure = Figure(figsize=(5, 3), dpi=90)
+        self.chart = FigureCanvasQTAgg(self.figure)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.ranking)
+        split.addWidget(self.items)
+        split.addWidget(self.chart)
+        split.setSizes([260, 620, 420])
+        box = QVBoxLayout(self)
+        box.setContentsMargins(2, 2, 2, 2)
+        box.addLayout(head)
+        box.addWidget(split)
+        self.run_button.clicked.connect(self.run)
+        self.export_button.clicked.connect(self._export_dialog)
+        self.ranking.currentCellChanged.connect(lambda row, *_: self._show_unit(row))
+        self.items.itemClicked.connect(self._item_clicked)
+
+    def run(self) -> None:
+        scheme_id, period = self.scheme.currentData(), self.period.text().strip()
+        self.status.setText("计算中…")
+        self.run_button.setEnabled(False)
+        path = self.store_path
+
+        def done(result: Any) -> None:
+            self.run_button.setEnabled(True)
+            self.show_result(result)
+
+        def failed(exc: Exception) -> None:
+            self.run_button.setEnabled(True)
+            self.status.setText(f"计算失败：{exc}")
+            self.failed.emit(str(exc))
+
+        run_task(lambda progress: svc.run_evaluation(path, scheme_id, period, progress), done, failed,
+                 lambda f, m: self.status.setText(f"{m} {f * 100:.0f}%"))
+
+    def show_result(self, result: EvaluationResult) -> None:
+        self.result = result
+        units = sorted(result.units, key=lambda u: (u.rank is None, u.rank or 0))
+        self.ranking.setRowCount(len(units))
+        for r, u in enumerate(units):
+            for c, text in enumerate((str(u.rank or ""), u.name, f"{u.total:.2f}", u.grade)):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, u.code)
+                self.ranking.setItem(r, c, item)
+        self.ranking.resizeColumnsToContents()
+        missing = len(result.missing_manual)
+        self.status.setText(f"{len(units)} 个考核对象" + (f"，{missing} 项人工考评未录入" if missing else ""))
+        self.figure.clear()
+        ax = self.figure.add_subplot(111)
+        draw_ranked_bars(ax, [Bar(u.name, u.total, u.grade_color or None, u.grade) for u in units[:15]],
+                         REPORT_LIGHT, title="得分排名")
+        self.figure.tight_layout()
+        self.chart.draw_idle()
+        if units:
+            self.ranking.selectRow(0)
+            self._show_unit(0)
+        self.evaluated.emit(result)
+
+    def _show_unit(self, row: int) -> None:
+        self.items.clear()
+        if self.result is None or row < 0 or self.ranking.item(row, 0) is None:
+            return
+        unit = self.result.unit(self.ranking.item(row, 0).data(Qt.ItemDataRole.UserRole))
+        names = svc.category_names(self.result.scheme_id)
+        groups: dict[str, QTreeWidgetItem] = {}
+        for it in unit.items:
+            parent = groups.get(it.category)
+            if parent is None:
+                parent = QTreeWidgetItem([names.get(it.category, it.category) or "考核项", "", "", "", ""])
+                self.items.addTopLevelItem(parent)
+                parent.setExpanded(True)
+                groups[it.category] = parent
+            child = QTreeWidgetItem([it.name, f"{it.points:.2f}", f"{it.full:g}", it.rule + ("（未录入）" if it.missing else ""),
+                                     str(len(it.cases)) if it.cases else ""])
+            child.setData(0, Qt.ItemDataRole.UserRole, list(it.cases))
+            child.setToolTip(3, it.rule)
+            if it.points < it.full and not it.bonus:
+                child.setForeground(1, Qt.GlobalColor.red)
+            parent.addChild(child)
+        for note in unit.notes:
+            self.items.addTopLevelItem(QTreeWidgetItem(["说明", "", "", note, ""]))
+
+    def _item_clicked(self, item: QTreeWidgetItem, _col: int) -> None:
+        cases = item.data(0, Qt.ItemDataRole.UserRole) or []
+        if cases:
+            self.casesRequested.emit(list(cases))
+
+    def export(self, path: str) -> None:
+        scheme_id, period = self.scheme.currentData(), self.period.text().strip()
+        store = self.store_path
+
+        def done(p: Any) -> None:
+            self.status.setText(f"已导出 {p}")
+            self.reportWritten.emit(str(p))
+
+        def failed(exc: Exception) -> None:
+            self.status.setText(f"导出失败：{exc}")
+            self.failed.emit(str(exc))
+
+        run_task(lambda progress: svc.write_report(store, scheme_id, period, path, progress), done, failed)
+
+    def _export_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "导出通报", f"通报_{self.period.text().strip()}.pdf",
+                                              "PDF (*.pdf);;Excel (*.xlsx)")
+        if path:
+            self.export(path)
