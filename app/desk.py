@@ -32,6 +32,7 @@ class QueueCount:
     id: str
     title: str
     count: int
+    overdue: int = 0  # past the stage deadline: the queue's traffic light
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,21 @@ class DeskService:
         return {d.code: d.name for d in base_repo.departments(self._conn)}
 
     @cached_property
+    def user_names(self) -> dict[str, str]:
+        return {u.id: u.name for u in base_repo.users(self._conn)}
+
+    def _actor_name(self, actor_id: str) -> str:
+        """A user's name; an unlisted department seat (``dept_<code>``) by its department's name."""
+        name = self.user_names.get(actor_id)
+        if name:
+            return name
+        if actor_id.startswith("dept_"):
+            dept = self.department_names.get(actor_id[5:].upper())
+            if dept:
+                return f"{dept}经办人"
+        return actor_id
+
+    @cached_property
     def division_names(self) -> dict[str, str]:
         return base_repo.division_names(self._conn)
 
@@ -126,10 +142,14 @@ class DeskService:
         return scope
 
     def queues(self) -> list[QueueCount]:
+        from db.map_queries import queue_overdue
+
         out = []
+        t = fmt(now())
         for q in tr.queues_for(self.session.role):
             n = db_cases.queue_count(self._conn, q.statuses, q.pending, self._scope())
-            out.append(QueueCount(q.id, q.label, n))
+            late = queue_overdue(self._conn, q.statuses, q.pending, self._scope(), t) if n else 0
+            out.append(QueueCount(q.id, q.label, n, late))
         return out
 
     def queue_case_nos(self, queue_id: str, limit: int = 200, offset: int = 0) -> list[str]:
@@ -154,11 +174,19 @@ class DeskService:
                 traffic_light(s.stage_started_at, s.stage_deadline, s.suspended_at or t)]
         return CaseRow(
             s.case_no, s.status, tr.STATE_LABELS.get(s.status, s.status), tr.SOURCE_LABELS.get(s.source or "", s.source or ""),
-            self.class_name(s.kind, s.class_code), s.address or "",
+            self.class_name(s.kind, s.class_code), s.address or self._place(s),
             self.division_names.get(s.district_code or "", s.district_code or ""),
             self.department_names.get(s.department or "", s.department or ""), (s.reported_at or "")[:16].replace("T", " "),
             (s.stage_deadline or "")[:16].replace("T", " "), light, s.last_seq, s.lon, s.lat,
         )
+
+    def _place(self, s: db_cases.CaseState) -> str:
+        """Where a case without an address is: street, community and grid serial."""
+        names = self.division_names
+        parts = [names.get(s.street_code or "", ""), names.get(s.community_code or "", "")]
+        if s.grid_code:
+            parts.append(f"网格{s.grid_code[-3:]}")
+        return " ".join(p for p in parts if p)
 
     # -- case detail ------------------------------------------------------------------------------------
     def detail(self, case_no: str) -> CaseDetail | None:
@@ -170,7 +198,8 @@ class DeskService:
         for e in db_cases.events_of(self._conn, case_no):
             events.append({
                 "seq": str(e.seq), "at": e.at[:16].replace("T", " "), "action": tr.ACTION_LABELS.get(e.action, e.action),
-                "actor": e.actor_id, "role": tr.ROLE_LABELS.get(e.role, e.role), "note": _event_note(e.payload),
+                "actor": self._actor_name(e.actor_id), "actor_id": e.actor_id,
+                "role": tr.ROLE_LABELS.get(e.role, e.role), "note": _event_note(e.payload, self.department_names),
             })
         photos: dict[str, list[bytes]] = {}
         for ph in db_cases.photos_of(self._conn, case_no):
@@ -263,7 +292,7 @@ def _engine_for(store: Store) -> Any:
     return engine
 
 
-def _event_note(payload: str) -> str:
+def _event_note(payload: str, departments: dict[str, str] | None = None) -> str:
     import json
 
     try:
@@ -279,6 +308,8 @@ def _event_note(payload: str) -> str:
             v = data[k]
             if isinstance(v, bool):
                 v = "是" if v else "否"
+            elif k == "department" and departments:
+                v = departments.get(str(v), v)
             parts.append(f"{title}: {v}")
     return "；".join(parts)
 

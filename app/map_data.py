@@ -158,8 +158,11 @@ class MapData:
         self._polygons: dict[str, PolygonLayer] = {}
         self._points: dict[str, PointLayer] = {}
         self._versions: dict[str, str] = {}
+        self.closed = False
+        self._names: dict[str, dict[str, str]] | None = None
 
     def close(self) -> None:
+        self.closed = True
         self._conn.close()
 
     # -- extent --------------------------------------------------------------------------------------
@@ -277,6 +280,36 @@ class MapData:
             if i is not None:
                 with self._lock:
                     out[name] = map_queries.feature_attributes(self._conn, table, int(layer.fid[i]))
+        return out
+
+    def describe(self, result: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+        """Identify attributes for people: names next to codes (class, department, divisions, inspector),
+        statuses and sources in Chinese."""
+        from app.workflow.transitions import SOURCE_LABELS, STATE_LABELS
+
+        if self._names is None:
+            with self._lock:
+                self._names = map_queries.reference_names(self._conn)
+        names = self._names
+        out: dict[str, dict[str, object]] = {}
+        for section, attrs in result.items():
+            a = dict(attrs)
+            kind = "part" if section == "part" else str(a.get("kind") or "event")
+            if a.get("class_code"):
+                a["class_code"] = f"{a['class_code']} {names.get(kind, {}).get(str(a['class_code']), '')}".strip()
+            for key in ("owner_dept", "custodian_dept", "maintainer_dept", "department"):
+                if a.get(key):
+                    a[key] = names["department"].get(str(a[key]), a[key])
+            for key in ("district_code", "street_code", "community_code"):
+                if a.get(key):
+                    a[key] = f"{names['division'].get(str(a[key]), '')}（{a[key]}）"
+            if a.get("inspector_id"):
+                a["inspector_id"] = f"{names.get('user', {}).get(str(a['inspector_id']), '')}（{a['inspector_id']}）"
+            if section == "case":
+                a["status"] = STATE_LABELS.get(str(a.get("status")), a.get("status"))
+                a["source"] = SOURCE_LABELS.get(str(a.get("source")), a.get("source"))
+                a["kind"] = {"event": "事件", "part": "部件"}.get(str(a.get("kind")), a.get("kind"))
+            out[section] = a
         return out
 
     def select_rect(self, layer_name: str, bbox: tuple[float, float, float, float]) -> list[str]:

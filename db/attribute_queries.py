@@ -27,7 +27,8 @@ def _check(table: str, column: str | None = None) -> None:
 
 
 def _where(table: str, filters: Sequence[tuple[str, str]]) -> tuple[str, list[object]]:
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[object] = []
     for column, text in filters:
         if not text:
             continue

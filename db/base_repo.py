@@ -289,21 +289,51 @@ PART_POINT_COLUMNS: tuple[str, ...] = (
 
 
 def write_part_points(
-    conn: sqlite3.Connection, xs: Sequence[float], ys: Sequence[float], records: Sequence[Sequence[Any]]
+    conn: sqlite3.Connection, xs: Sequence[float] | np.ndarray, ys: Sequence[float] | np.ndarray,
+    records: Sequence[Sequence[Any]], index: bool = True,
 ) -> int:
     """The fast path for millions of point parts: coordinates plus tuples in ``PART_POINT_COLUMNS`` order.
 
-    Skips shapely and dataclasses entirely (2,000,000 parts at city scale).
+    Skips shapely and dataclasses entirely (2,000,000 parts at city scale), and fills the R-tree straight
+    from the coordinates instead of through the per-row triggers. With ``index=False`` the caller has
+    dropped the triggers (``gpkg.drop_rtree_triggers``) for several chunks and recreates them
+    (``gpkg.create_rtree_triggers``) and the extent (``gpkg.update_extent``) afterwards.
     """
     _require_transaction(conn)
-    if not (len(xs) == len(ys) == len(records)):
-        raise BaseDataError(f"坐标与记录数量不一致 lengths differ: xs={len(xs)} ys={len(ys)} records={len(records)}")
+    n = len(records)
+    if not (len(xs) == len(ys) == n):
+        raise BaseDataError(f"坐标与记录数量不一致 lengths differ: xs={len(xs)} ys={len(ys)} records={n}")
+    if n == 0:
+        return 0
+    fx = [float(x) for x in xs]
+    fy = [float(y) for y in ys]
     enc = gpkg.encode_point
-    values = [(enc(float(x), float(y)), *r) for x, y, r in zip(xs, ys, records)]
+    values = [(enc(x, y), *r) for x, y, r in zip(fx, fy, records)]
     cols = ", ".join(PART_POINT_COLUMNS)
     sql = f"INSERT INTO part (geom, {cols}) VALUES ({', '.join('?' * (len(PART_POINT_COLUMNS) + 1))})"
-    _executemany_spatial(conn, "part", sql, values)
-    return len(values)
+    if index:
+        gpkg.drop_rtree_triggers(conn, "part")
+    seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='part'").fetchone()
+    top = conn.execute("SELECT max(fid) FROM part").fetchone()[0]
+    first = max(seq[0] if seq else 0, top or 0) + 1
+    try:
+        conn.executemany(sql, values)
+    except sqlite3.IntegrityError as exc:
+        raise BaseDataError(f"part 写入失败, 编码重复 write failed (duplicate code): {exc}") from exc
+    last = conn.execute("SELECT max(fid) FROM part").fetchone()[0]
+    rtree = gpkg.rtree_name("part")
+    if last == first + n - 1:
+        conn.executemany(f"INSERT INTO {rtree} VALUES (?, ?, ?, ?, ?)",
+                         zip(range(first, last + 1), fx, fx, fy, fy))
+    else:  # fids were not consecutive (should not happen in one transaction): index the slow way
+        conn.execute(
+            f"INSERT OR REPLACE INTO {rtree} SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom), ST_MaxY(geom) "
+            "FROM part WHERE fid >= ?", (first,)
+        )
+    if index:
+        gpkg.create_rtree_triggers(conn, "part")
+        gpkg.update_extent(conn, "part")
+    return n
 
 
 def write_addresses(conn: sqlite3.Connection, rows: Iterable[Address | Mapping[str, Any]]) -> int:
@@ -339,6 +369,20 @@ def write_responsibilities(conn: sqlite3.Connection, rows: Iterable[Responsibili
 
 def write_users(conn: sqlite3.Connection, rows: Iterable[AppUser | Mapping[str, Any]]) -> int:
     return _write_attrs(conn, "app_user", AppUser, rows, ("id", "name", "role"))
+
+
+def write_meta(conn: sqlite3.Connection, values: Mapping[str, str]) -> None:
+    _require_transaction(conn)
+    conn.executemany("INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)", list(values.items()))
+
+
+def read_meta(conn: sqlite3.Connection) -> dict[str, str]:
+    return dict(conn.execute("SELECT key, value FROM store_meta").fetchall())
+
+
+def set_password_hash(conn: sqlite3.Connection, user_id: str, password_hash: str) -> None:
+    _require_transaction(conn)
+    conn.execute("UPDATE app_user SET password_hash=? WHERE id=?", (password_hash, user_id))
 
 
 def clear_base_data(conn: sqlite3.Connection) -> None:
@@ -511,6 +555,32 @@ def part_arrays(conn: sqlite3.Connection) -> PartArrays:
     codes, classes, blobs = zip(*rows)
     xs, ys = decode_points(blobs)
     return PartArrays(np.asarray(codes, dtype=object), np.asarray(classes, dtype=object), xs, ys)
+
+
+@dataclass(frozen=True)
+class AddressArrays:
+    """Addresses as parallel lists and coordinate arrays (search and reverse geocoding need no objects)."""
+
+    fid: list[int]
+    kind: list[str]
+    name: list[str]
+    full_name: list[str | None]
+    initials: list[str | None]
+    grid_code: list[str | None]
+    x: np.ndarray
+    y: np.ndarray
+
+
+def address_arrays(conn: sqlite3.Connection) -> AddressArrays:
+    rows = conn.execute(
+        "SELECT fid, kind, name, full_name, initials, grid_code, geom FROM address "
+        "WHERE geom IS NOT NULL ORDER BY fid"
+    ).fetchall()
+    if not rows:
+        return AddressArrays([], [], [], [], [], [], np.empty(0), np.empty(0))
+    fid, kind, name, full, ini, grid, blobs = (list(c) for c in zip(*rows))
+    xs, ys = decode_points(blobs)
+    return AddressArrays(fid, kind, name, full, ini, grid, xs, ys)
 
 
 def division_names(conn: sqlite3.Connection) -> dict[str, str]:

@@ -9,6 +9,7 @@ header envelope.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,3 +109,28 @@ def layer_version(conn: sqlite3.Connection, table: str) -> str:
     else:
         row = conn.execute(f"SELECT count(*), coalesce(max(fid), 0) FROM {table}").fetchone()
     return f"{row[0]}:{row[1]}"
+
+
+def queue_overdue(conn: sqlite3.Connection, statuses: Sequence[str], pending: str | None,
+                  scope: dict[str, Sequence[str]] | None, now: str) -> int:
+    """How many cases of an inbox queue are past their stage deadline (uses the (status, deadline) index);
+    a suspended case's clock stopped when it was suspended."""
+    from db.cases import _queue_where
+
+    where, params = _queue_where(statuses, pending, scope)
+    sql = f"SELECT count(*) FROM case_state WHERE {where} AND stage_deadline < COALESCE(suspended_at, ?)"
+    return int(conn.execute(sql, [*params, now]).fetchone()[0])
+
+
+def reference_names(conn: sqlite3.Connection) -> dict[str, dict[str, str]]:
+    """Names to show instead of codes in identify results: departments, classes (event/part), divisions."""
+    out: dict[str, dict[str, str]] = {"department": {}, "event": {}, "part": {}, "division": {}}
+    out["department"] = dict(conn.execute("SELECT code, name FROM department").fetchall())
+    for kind, code, name in conn.execute(
+            "SELECT kind, class_code, name FROM catalog_class "
+            "WHERE catalog = (SELECT value FROM store_meta WHERE key='catalog')"):
+        out.setdefault(kind, {})[code] = name
+    for table in ("district", "street", "community"):
+        out["division"].update(dict(conn.execute(f"SELECT code, name FROM {table}").fetchall()))
+    out["user"] = dict(conn.execute("SELECT id, name FROM app_user").fetchall())
+    return out

@@ -174,8 +174,58 @@ def _evaluation(conn: sqlite3.Connection) -> None:
     )
 
 
+def _workflow_keys(conn: sqlite3.Connection) -> None:
+    """Idempotency keys of applied events (replay applies each exchange line once) and inbox indexes."""
+    gpkg.add_attribute_table(
+        conn, "case_event_key", "key TEXT PRIMARY KEY, seq INTEGER NOT NULL",
+        "已应用事件键 idempotency keys of applied case events",
+    )
+    gpkg.exec_script(conn,
+        """
+CREATE INDEX IF NOT EXISTS case_state_pending ON case_state(pending_request, status)
+    WHERE pending_request IS NOT NULL;
+CREATE INDEX IF NOT EXISTS case_state_street ON case_state(street_code, status);
+CREATE INDEX IF NOT EXISTS case_state_grid ON case_state(grid_code, status);
+CREATE INDEX IF NOT EXISTS case_state_stage_deadline ON case_state(status, stage_deadline);
+"""
+    )
+
+
+def _evaluation_indexes(conn: sqlite3.Connection) -> None:
+    """Evaluation: cases open at an instant (closed_at NULL or later) past their deadline, in one range scan."""
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS case_state_open_at ON case_state(closed_at, dispatched_at, handle_deadline)"
+    )
+
+
+def _evaluation_indexes_2(conn: sqlite3.Connection) -> None:
+    """Evaluation at 1M cases: partial indexes on the few events an indicator reads (failed checks, approved
+    decisions, dispatches with their department) and a covering index for open cases, so a month is read
+    from indexes instead of millions of event rows. SQLite uses a partial index only when the query repeats
+    its WHERE terms literally (``db.evaluation_repo`` does)."""
+    gpkg.exec_script(conn,
+        """
+CREATE INDEX IF NOT EXISTS case_state_registered ON case_state(registered_at);
+CREATE INDEX IF NOT EXISTS case_event_failed_check ON case_event(at)
+    WHERE action = 'check' AND json_extract(payload, '$.passed') = 0;
+CREATE INDEX IF NOT EXISTS case_event_approved ON case_event(action, at)
+    WHERE json_extract(payload, '$.approved') = 1;
+CREATE INDEX IF NOT EXISTS case_event_dispatch_at ON case_event(at, json_extract(payload, '$.department'), case_no)
+    WHERE action = 'dispatch';
+CREATE INDEX IF NOT EXISTS case_event_dispatch_case ON case_event(case_no, at, json_extract(payload, '$.department'))
+    WHERE action = 'dispatch';
+CREATE INDEX IF NOT EXISTS case_state_open_cover ON case_state(closed_at, dispatched_at, handle_deadline,
+    dispatch_count, department, district_code, street_code, case_no);
+DROP INDEX IF EXISTS case_state_open_at;
+"""
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_base", _base),
     Migration("0002_cases", _cases),
     Migration("0003_evaluation", _evaluation),
+    Migration("0004_workflow_keys", _workflow_keys),
+    Migration("0005_evaluation_indexes", _evaluation_indexes),
+    Migration("0006_evaluation_indexes_2", _evaluation_indexes_2),
 ]

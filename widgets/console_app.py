@@ -22,8 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--screenshot", help="打开后保存窗口截图到 PNG 文件并退出 (用于检查界面)")
 
 
-def build_demo_with_progress(path: Path, city: str) -> bool:
-    """Build the demo store behind a cancellable progress dialog; False if cancelled or failed."""
+def build_demo_with_progress(path: Path, city: str, scale: str = "demo", simulate: bool = True) -> bool:
+    """Build the demo store behind a cancellable progress dialog; False if cancelled or failed (then no
+    store file is left behind)."""
     from PySide6.QtCore import QEventLoop, Qt
     from PySide6.QtWidgets import QMessageBox, QProgressDialog
 
@@ -31,6 +32,7 @@ def build_demo_with_progress(path: Path, city: str) -> bool:
     from widgets.workers import run_task
 
     dialog = QProgressDialog("正在生成演示城市…", "取消", 0, 1000)
+    dialog.setObjectName("first_run_progress")
     dialog.setWindowTitle("万米 — 首次运行")
     dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
     dialog.setMinimumDuration(0)
@@ -50,14 +52,16 @@ def build_demo_with_progress(path: Path, city: str) -> bool:
         outcome["error"] = exc
         loop.quit()
 
-    task = run_task(lambda progress: build_demo(path, city=city, scale="demo", progress=progress),
+    task = run_task(lambda progress: build_demo(path, city=city, scale=scale, progress=progress, simulate=simulate),
                     on_done=done, on_error=failed, on_progress=on_progress)
     task.signals.cancelled.connect(loop.quit)
     dialog.canceled.connect(task.progress.cancel)
     loop.exec()
     dialog.close()
     if "error" in outcome:
-        QMessageBox.critical(None, "生成失败", f"演示城市生成失败：{outcome['error']}")
+        box = QMessageBox(QMessageBox.Icon.Critical, "生成失败", f"演示城市生成失败：{outcome['error']}")
+        box.setObjectName("first_run_error")
+        box.exec()
     if not outcome.get("ok"):
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)

@@ -16,6 +16,15 @@ FIELD_TITLES = {
 }
 SECTION_TITLES = {"unit_grid": "单元网格", "part": "城市部件", "case": "案件"}
 HIDDEN = {"fid", "last_seq", "updated_at", "note"}
+YES_NO_FIELDS = {"key_area"}
+
+
+def _value_text(key: str, value: object) -> str:
+    if key in YES_NO_FIELDS and str(value) in ("0", "1"):
+        return "是" if str(value) == "1" else "否"
+    if key == "area_m2" and isinstance(value, float):
+        return f"{value:,.1f}"
+    return str(value)
 
 
 class IdentifyPanel(QWidget):
@@ -23,7 +32,7 @@ class IdentifyPanel(QWidget):
         super().__init__(parent)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["属性", "值"])
-        self.tree.setColumnWidth(0, 110)
+        self.tree.setColumnWidth(0, 150)
         box = QVBoxLayout(self)
         box.setContentsMargins(2, 2, 2, 2)
         box.addWidget(self.tree)
@@ -39,5 +48,5 @@ class IdentifyPanel(QWidget):
             for key, value in attrs.items():
                 if key in HIDDEN or value in (None, ""):
                     continue
-                top.addChild(QTreeWidgetItem([FIELD_TITLES.get(key, key), str(value)]))
+                top.addChild(QTreeWidgetItem([FIELD_TITLES.get(key, key), _value_text(key, value)]))
             top.setExpanded(True)

@@ -53,6 +53,8 @@ class MainWindow(QMainWindow):
         self.add_dock("layers", "图层", self.layer_tree, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.add_dock("overview", "鹰眼", self.overview, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.add_dock("identify", "识别结果", self.identify, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([self.docks["layers"], self.docks["overview"]], [300, 260], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["layers"]], [250], Qt.Orientation.Horizontal)
         self.toolbar = QToolBar("工具")
         self.toolbar.setObjectName("tools")
         self.addToolBar(self.toolbar)
@@ -82,6 +84,7 @@ class MainWindow(QMainWindow):
         self.resize(1920, 1080)
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        self.canvas._rerender.stop()
         shutdown = getattr(self, "shutdown", None)
         if shutdown is not None:
             shutdown()
@@ -119,7 +122,7 @@ class MainWindow(QMainWindow):
         self._status_scale.setText(f"比例尺 1:{self.canvas.view.scale_denominator():,.0f}")
 
     def _on_identified(self, result: dict) -> None:
-        self.identify.show_result(result)
+        self.identify.show_result(self.ctx.map_data.describe(result) if result else result)
         self.docks["identify"].raise_()
 
     def _search(self) -> None:

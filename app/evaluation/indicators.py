@@ -108,6 +108,10 @@ def _public_reports(c: Ctx) -> Counts:
     return repo.reported_by_unit(c.conn, c.kind, c.s, c.e, sources=repo.PUBLIC_SOURCES, flt=c.flt)
 
 
+def _registered(c: Ctx) -> Counts:
+    return repo.registered_by_unit(c.conn, c.kind, c.s, c.e, flt=c.flt)
+
+
 def _closed(c: Ctx) -> Counts:
     return repo.closed_by_unit(c.conn, c.kind, c.s, c.e, flt=c.flt)
 
@@ -220,7 +224,7 @@ DEFINITIONS: dict[str, Definition] = {d.name: d for d in (
     Definition("missed_reports", "漏报数", _missed),
     Definition("observed_reports", "应上报数", union=("valid_reports", "missed_reports")),
     Definition("missed_report_rate", "漏报率", numerator="missed_reports", denominator="observed_reports"),
-    Definition("registered", "立案数", _events("register")),
+    Definition("registered", "立案数", _registered),
     Definition("received", "收到案卷数", _received),
     Definition("dispatched", "派遣数", _dispatched),
     Definition("dispatch_share", "派遣占比", share_of="dispatched"),

@@ -75,8 +75,10 @@ def test_case_loop_through_the_console(qtbot, open_seat):
     sx, sy = canvas.view.to_screen(pt.x, pt.y)
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(round(sx), round(sy)))
     dialog = intake.desk.active_dialog
-    assert dialog is not None and dialog.isVisible()
+    assert dialog is not None
+    assert dialog.isVisible()
     assert dialog.ctx.grid_code == grids.codes[5]
+    dialog.kind.setCurrentIndex(dialog.kind.findData("event"))  # a part nearby makes 部件 the default
     dialog.set_class("0102")  # 暴露垃圾
     assert "暴露垃圾" in dialog.klass.currentText()
     assert dialog.rule.text()

@@ -49,8 +49,11 @@ class DeskController(QObject):
         self.tables.zoomRequested.connect(self.zoom_to_feature)
         dock = window.add_dock("detail", "案件详情", self.detail, Qt.DockWidgetArea.RightDockWidgetArea)  # type: ignore[attr-defined]
         window.tabifyDockWidget(window.docks["identify"], dock)  # type: ignore[attr-defined]
-        window.resizeDocks([dock], [520], Qt.Orientation.Horizontal)
+        window.resizeDocks([dock], [560], Qt.Orientation.Horizontal)
+        window.resizeDocks([inbox_dock], [340], Qt.Orientation.Vertical)
         dock.raise_()
+        if ctx.session.role in ("evaluator", "leader"):
+            eval_dock.raise_()  # the evaluation is their daily work
         self.inbox.caseSelected.connect(self.show_case)
         self.inbox.caseActivated.connect(self.zoom_to_case)
         self.inbox.bulkDispatchRequested.connect(self.open_dispatch)

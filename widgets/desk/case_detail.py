@@ -64,11 +64,18 @@ class CaseDetailWidget(QWidget):
         box.addWidget(self.timeline, 1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(inner)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
         self.buttons: dict[str, QPushButton] = {}
+
+    def photo_labels(self) -> int:
+        """How many photos are shown (before and after)."""
+        return sum(1 for i in range(self.photo_grid.count())
+                   if isinstance(w := self.photo_grid.itemAt(i).widget(), QLabel) and w.pixmap() is not None
+                   and not w.pixmap().isNull())
 
     def set_thumbnail(self, image: QImage | None) -> None:
         if image is None:
@@ -128,7 +135,7 @@ class CaseDetailWidget(QWidget):
                 pix = QPixmap()
                 pix.loadFromData(data)
                 lab = QLabel()
-                lab.setPixmap(pix.scaled(240, 180, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+                lab.setPixmap(pix.scaled(220, 165, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
                 self.photo_grid.addWidget(lab, 1 + j, i)
         for e in detail.events:
             self.timeline.addTopLevelItem(QTreeWidgetItem([e["at"], e["action"], f"{e['actor']}（{e['role']}）", e["note"]]))

@@ -7,6 +7,7 @@ Counts and rows come from ``app.desk.DeskService``; the dock refreshes when the 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -22,7 +23,26 @@ from PySide6.QtWidgets import (
 )
 
 from app.desk import DeskService
-from widgets.desk.case_model import CaseTableModel
+from widgets.desk.case_model import COLUMNS, CaseTableModel
+
+COLUMN_KEYS = [key for key, _title in COLUMNS]
+#: Default widths (px) for 案件编号 状态 类别 区 位置 处置部门 来源 上报时间 环节时限 预警; 位置 stretches.
+COLUMN_WIDTHS = (120, 70, 130, 70, 240, 170, 90, 130, 130, 90)
+
+
+def _light_icon(light: str) -> QIcon:
+    """A small traffic-light dot for a queue: red (some overdue), green (work, none overdue), grey (empty)."""
+    from widgets.desk.case_model import LIGHT_COLORS
+
+    pix = QPixmap(12, 12)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(LIGHT_COLORS.get(light, "#c8c8c8")))
+    p.drawEllipse(1, 1, 10, 10)
+    p.end()
+    return QIcon(pix)
 
 
 class InboxWidget(QWidget):
@@ -34,7 +54,7 @@ class InboxWidget(QWidget):
         super().__init__(parent)
         self.desk = desk
         self.queue_list = QListWidget()
-        self.queue_list.setMaximumWidth(170)
+        self.queue_list.setMaximumWidth(220)
         self.model = CaseTableModel(desk.rows, self)
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -42,8 +62,12 @@ class InboxWidget(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in enumerate(COLUMN_WIDTHS):
+            header.resizeSection(col, width)
+        header.setSectionResizeMode(COLUMN_KEYS.index("address"), QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setDefaultSectionSize(24)
         self.title = QLabel()
         self.bulk = QPushButton("批量派遣")
         self.bulk.setVisible(desk.session.role == "dispatcher")
@@ -61,6 +85,7 @@ class InboxWidget(QWidget):
         split.addWidget(self.queue_list)
         split.addWidget(right)
         split.setStretchFactor(1, 1)
+        split.setSizes([210, 1400])
         box = QVBoxLayout(self)
         box.setContentsMargins(2, 2, 2, 2)
         box.addWidget(split)
@@ -69,8 +94,9 @@ class InboxWidget(QWidget):
         self.table.selectionModel().currentRowChanged.connect(
             lambda cur, _prev: cur.isValid() and self.caseSelected.emit(self.model.row_at(cur.row()).case_no))
         self.refresh_counts()
-        if self.queue_list.count():
-            self.queue_list.setCurrentRow(0)
+        if self.queue_list.count():  # open the first queue with work in it
+            counts = [self.queue_list.item(i).data(Qt.ItemDataRole.UserRole + 1) for i in range(self.queue_list.count())]
+            self.queue_list.setCurrentRow(next((i for i, n in enumerate(counts) if n), 0))
 
     # -- refresh ----------------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -82,9 +108,14 @@ class InboxWidget(QWidget):
         self.queue_list.blockSignals(True)
         self.queue_list.clear()
         for q in self.desk.queues():
-            item = QListWidgetItem(f"{q.title}  ({q.count})")
+            late = f"  超期 {q.overdue}" if q.overdue else ""
+            item = QListWidgetItem(f"{q.title}  ({q.count}){late}")
             item.setData(Qt.ItemDataRole.UserRole, q.id)
             item.setData(Qt.ItemDataRole.UserRole + 1, q.count)
+            item.setData(Qt.ItemDataRole.UserRole + 2, q.overdue)
+            light = "red" if q.overdue else ("green" if q.count else "")
+            item.setIcon(_light_icon(light))
+            item.setToolTip(f"{q.title}：{q.count} 件，其中超期 {q.overdue} 件")
             if q.count:
                 font = item.font()
                 font.setBold(True)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from app.attribute_tables import TABLE_TITLES, AttributeTable
 
 Index = QModelIndex | QPersistentModelIndex
+YES_NO_COLUMNS = {"key_area"}
 _ROOT = QModelIndex()
 
 
@@ -79,6 +80,8 @@ class AttributeModel(QAbstractTableModel):
         if not index.isValid() or role != Qt.ItemDataRole.DisplayRole or not (0 <= index.row() < len(self._rows)):
             return None
         value = self._rows[index.row()][index.column() + 1]
+        if self.table.columns[index.column()] in YES_NO_COLUMNS and value in (0, 1):
+            return "是" if value else "否"
         if isinstance(value, float):
             return f"{value:,.1f}"
         return "" if value is None else str(value)
@@ -95,8 +98,9 @@ class AttributeTableView(QWidget):
 
     LAYER_OF: ClassVar[dict[str, str]] = {"case_state": "case", "unit_grid": "unit_grid", "part": "part"}
 
-    def __init__(self, store_path: str, table: str, parent: QWidget | None = None) -> None:
+    def __init__(self, store_path: str, table: str, parent: QWidget | None = None, lazy: bool = False) -> None:
         super().__init__(parent)
+        self._loaded = False
         self.table = AttributeTable(store_path, table)
         self.model = AttributeModel(self.table, self)
         self.view = QTableView()
@@ -110,6 +114,7 @@ class AttributeTableView(QWidget):
             self.column.addItem(title, col)
         self.text = QLineEdit()
         self.text.setPlaceholderText("筛选内容（包含）")
+        self.text.setMinimumWidth(240)
         apply = QPushButton("筛选")
         clear = QPushButton("清除")
         export = QPushButton("导出…")
@@ -129,7 +134,19 @@ class AttributeTableView(QWidget):
         export.clicked.connect(self._export_dialog)
         self.view.doubleClicked.connect(
             lambda idx: self.zoomRequested.emit(self.LAYER_OF[self.table.table], self.model.key_of(idx.row())))
+        if not lazy:
+            self.load()
+
+    def load(self) -> None:
+        """Fetch the first page (a lazy view does this when first shown, not at console start)."""
+        self._loaded = True
         self.apply_filter()
+        self.view.resizeColumnsToContents()  # from the first page: codes and names are not cut off
+
+    def showEvent(self, event: Any) -> None:
+        if not self._loaded:
+            self.load()
+        super().showEvent(event)
 
     def apply_filter(self) -> None:
         text = self.text.text().strip()
@@ -156,11 +173,12 @@ class TablesWidget(QTabWidget):
         super().__init__(parent)
         self.views: dict[str, AttributeTableView] = {}
         for table in ("case_state", "unit_grid", "part"):
-            view = AttributeTableView(store_path, table)
+            view = AttributeTableView(store_path, table, lazy=True)
             view.zoomRequested.connect(self.zoomRequested)
             self.addTab(view, TABLE_TITLES[table])
             self.views[table] = view
 
     def on_changes(self, changes: Any) -> None:
-        if changes is None or getattr(changes, "cases", None):
-            self.views["case_state"].model.reload()
+        view = self.views["case_state"]
+        if view._loaded and (changes is None or getattr(changes, "cases", None)):
+            view.model.reload()

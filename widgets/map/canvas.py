@@ -71,6 +71,8 @@ class MapCanvas(QWidget):
         self._picked: tuple[float, float] | None = None
         self._highlight: tuple[float, float, float, float] | None = None
         self._selection: list[tuple[float, float]] = []
+        self.labels_drawn: list[str] = []  # texts of the last label pass (for tests and status)
+        self.last_render_ms: float | None = None
         self._rerender = QTimer(self, singleShot=True, interval=120)
         self._rerender.timeout.connect(self.refresh)
         self.setMouseTracking(True)
@@ -125,6 +127,9 @@ class MapCanvas(QWidget):
         """Re-render every visible layer whose cached image is stale, then repaint."""
         from time import perf_counter
 
+        if getattr(self.data, "closed", False):  # the console is closing
+            self._rerender.stop()
+            return
         t0 = perf_counter()
         mpp = self.view.metres_per_pixel
         for style in self.layers.layers:
@@ -139,9 +144,12 @@ class MapCanvas(QWidget):
         key = (self.view.cx, self.view.cy, self.view.scale, self.view.width, self.view.height, visible)
         cached = self._cache.get("_labels")
         if cached is None or cached.key != key:
-            self._cache["_labels"] = _Cached(render_labels(self.data, self.layers.layers, self.view), key)
+            drawn: list[str] = []
+            self._cache["_labels"] = _Cached(render_labels(self.data, self.layers.layers, self.view, drawn), key)
+            self.labels_drawn = drawn
         self.update()
-        self.rendered.emit((perf_counter() - t0) * 1000)
+        self.last_render_ms = (perf_counter() - t0) * 1000
+        self.rendered.emit(self.last_render_ms)
 
     # -- painting -----------------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:

@@ -87,8 +87,10 @@ def render_polygons(data: MapData, style: LayerStyle, view: MapViewState) -> QIm
 LABEL_ORDER = ("district", "street", "community", "road", "unit_grid")
 
 
-def render_labels(data: MapData, styles: list[LayerStyle], view: MapViewState) -> QImage:
-    """One label pass over all visible polygon/line layers so labels of different layers never overlap."""
+def render_labels(data: MapData, styles: list[LayerStyle], view: MapViewState,
+                  drawn: list[str] | None = None) -> QImage:
+    """One label pass over all visible polygon/line layers so labels of different layers never overlap;
+    the texts drawn are appended to ``drawn`` when given."""
     img = new_image(view)
     p = QPainter(img)
     p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -101,13 +103,13 @@ def render_labels(data: MapData, styles: list[LayerStyle], view: MapViewState) -
         idx = layer.query(view.bbox())
         if len(idx) == 0 or len(idx) > 3000:
             continue
-        _draw_labels(p, layer, idx, view, POLY_STYLE[name][3], name, taken)
+        _draw_labels(p, layer, idx, view, POLY_STYLE[name][3], name, taken, drawn)
     p.end()
     return img
 
 
 def _draw_labels(p: QPainter, layer, idx: np.ndarray, view: MapViewState, point_size: int, name: str,  # type: ignore[no-untyped-def]
-                 taken: list[QRectF]) -> None:
+                 taken: list[QRectF], drawn: list[str] | None = None) -> None:
     font: QFont = cjk_font(point_size, bold=name in ("district", "street"))
     p.setFont(font)
     fm = p.fontMetrics()
@@ -128,6 +130,8 @@ def _draw_labels(p: QPainter, layer, idx: np.ndarray, view: MapViewState, point_
         if any(rect.intersects(r) for r in taken):
             continue  # no overlapping labels
         taken.append(rect)
+        if drawn is not None:
+            drawn.append(text)
         path = QPainterPath()
         path.addText(rect.left(), rect.bottom() - fm.descent(), font, text)
         p.strokePath(path, halo)

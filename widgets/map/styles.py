@@ -71,11 +71,11 @@ def default_layers() -> LayerSet:
     as symbols (as a density raster when zoomed out), labels by layer at their own scales."""
     t = LAYER_TITLES
     return LayerSet([
-        LayerStyle("heat", t["heat"], visible=False, opacity=0.7, kind="heat"),
         LayerStyle("district", t["district"]),
         LayerStyle("street", t["street"], max_mpp=60),
         LayerStyle("community", t["community"], max_mpp=15),
         LayerStyle("unit_grid", t["unit_grid"], max_mpp=25),
+        LayerStyle("heat", t["heat"], visible=False, opacity=0.7, kind="heat"),  # above the district fill
         LayerStyle("road", t["road"], kind="line", max_mpp=40),
         LayerStyle("beat", t["beat"], visible=False, max_mpp=40),
         LayerStyle("part", t["part"], kind="point"),

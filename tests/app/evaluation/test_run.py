@@ -168,3 +168,13 @@ def test_published_results_always_reproduce(histories):
 def test_period_label_and_custom_range(october):
     res = ev.evaluate(october, "standard", parse_period("2026-10-01..2026-10-05"), "district")
     assert res.period == "2026-10-01..2026-10-05"
+
+
+def test_window_units_come_from_manual_entries(october):
+    """Service windows are not in the case record: the evaluators' entries name them."""
+    assert ev.evaluate(october, "yihuang_windows", "2026-10").units == []
+    ev.enter_score(october, "yihuang_windows", "2026-10", "W01", "handling", -2, "超时办结1件", "办件登记表", "eval1",
+                   at=at("10-31"))
+    res = ev.evaluate(october, "yihuang_windows", "2026-10")
+    assert [u.code for u in res.units] == ["W01"]
+    assert res.unit("W01").item("handling").points == pytest.approx(38)  # 40 − 2, deductions-only item

@@ -1,0 +1,79 @@
+"""Point-in-grid lookup over the store's ``unit_grid``, built once and kept in memory.
+
+The engine derives grid, community, street and district from a report's lon/lat (ARCHITECTURE §6.5: the
+exchange format carries only the point). Replay locates every report, so the lookup must be cheap: the
+grids' bounding boxes are bucketed on a regular lattice (unit grids are all about the same size), and a
+point is tested only against the prepared polygons of its bucket with ``shapely.contains_xy`` (no Point
+objects). Grids load lazily on the first lookup; call :meth:`StoreLocator.reload` after base data changes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from app.workflow.ports import Location
+from db import cases as db_cases
+from db import gpkg
+from db.store import Store
+
+
+class StoreLocator:
+    """``Locator`` over ``unit_grid``: the first grid (lowest fid) that contains or touches the point."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._loaded = False
+        self._geoms: list[Any] = []
+        self._locs: list[Location] = []
+        self._by_code: dict[str, Location] = {}
+        self._buckets: dict[tuple[int, int], list[int]] = {}
+        self._cell = 1.0
+        self._x0 = self._y0 = 0.0
+
+    def reload(self) -> None:
+        import shapely
+
+        geoms: list[Any] = []
+        locs: list[Location] = []
+        by_code: dict[str, Location] = {}
+        for code, community, street, district, blob in db_cases.grid_rows(self.store.conn):
+            loc = Location(code, community, street, district)
+            by_code[code] = loc
+            if blob is None:
+                continue
+            geoms.append(shapely.from_wkb(gpkg.wkb_of(blob)))
+            locs.append(loc)
+        buckets: dict[tuple[int, int], list[int]] = {}
+        if geoms:
+            shapely.prepare(geoms)
+            bounds = shapely.bounds(geoms)
+            widths = sorted(float(max(b[2] - b[0], b[3] - b[1])) for b in bounds)
+            self._cell = max(widths[len(widths) // 2], 1e-6)
+            self._x0, self._y0 = float(bounds[:, 0].min()), float(bounds[:, 1].min())
+            c, x0, y0 = self._cell, self._x0, self._y0
+            for i, (minx, miny, maxx, maxy) in enumerate(bounds.tolist()):
+                for ix in range(math.floor((minx - x0) / c), math.floor((maxx - x0) / c) + 1):
+                    for iy in range(math.floor((miny - y0) / c), math.floor((maxy - y0) / c) + 1):
+                        buckets.setdefault((ix, iy), []).append(i)
+        self._geoms, self._locs, self._by_code, self._buckets = geoms, locs, by_code, buckets
+        self._loaded = True
+
+    def locate(self, lon: float, lat: float) -> Location | None:
+        import shapely
+
+        if not self._loaded:
+            self.reload()
+        c = self._cell
+        cands = self._buckets.get((math.floor((lon - self._x0) / c), math.floor((lat - self._y0) / c)))
+        if not cands:
+            return None
+        for i in cands:
+            if shapely.intersects_xy(self._geoms[i], lon, lat):
+                return self._locs[i]
+        return None
+
+    def grid(self, grid_code: str) -> Location | None:
+        if not self._loaded:
+            self.reload()
+        return self._by_code.get(grid_code)

@@ -1,0 +1,572 @@
+"""SQL for evaluation: indicator aggregation over ``case_event``/``case_state``, manual entries, published runs.
+
+Each indicator is one aggregate query that computes **every unit of a kind in one pass** (``GROUP BY`` the
+unit expression) and returns, per unit, the case numbers behind the count (``group_concat``), so that a
+deduction can always be drilled down to its cases without a second query. Queries only read events with
+``at`` before the period end and case attributes fixed at filing (location, class), which keeps a
+published result reproducible when later events arrive. Ranges use the ``(action, at)`` index of
+``case_event`` and the ``reported_at``/``closed_at`` indexes of ``case_state``.
+
+Unit expressions (``{U}`` in the templates):
+- area kinds (district, street, community, grid): the case's location columns on ``case_state``;
+- ``department``: the department of the dispatch in force at the event (``case_state.department`` for a
+  case dispatched once, else the latest ``dispatch`` event at or before it);
+- posts (``inspector``, ``intake``, ``shift_lead``, ``dispatcher``) and ``person``: the event's actor;
+- ``post``: the event's role.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+AREA_COLUMNS = {"district": "district_code", "street": "street_code", "community": "community_code",
+                "grid": "grid_code"}
+POSTS = ("inspector", "intake", "shift_lead", "dispatcher")
+UNIT_KINDS = (*AREA_COLUMNS, "department", *POSTS, "person", "post", "centre")
+CENTRE_CODE = "centre"  # the whole city as one unit (指挥中心 / 监督中心 schemes)
+
+# Department in force at event ``e`` of case ``s``: cheap for the common single dispatch.
+_DEPT_AT = (
+    "(CASE WHEN s.dispatch_count <= 1 THEN s.department ELSE COALESCE(("
+    "SELECT json_extract(d.payload, '$.department') FROM case_event d WHERE d.case_no = e.case_no "
+    "AND d.action = 'dispatch' AND d.seq <= e.seq ORDER BY d.seq DESC LIMIT 1), s.department) END)"
+)
+# The dispatcher whose dispatch was in force at event ``e`` (returns are charged to whoever dispatched).
+_DISPATCHER_AT = (
+    "(SELECT d.actor_id FROM case_event d WHERE d.case_no = e.case_no AND d.action = 'dispatch' "
+    "AND d.seq <= e.seq ORDER BY d.seq DESC LIMIT 1)"
+)
+
+# A case counts as valid (有效) once accepted, verified true, registered or self-handled before the end.
+VALID_COND = (
+    " AND EXISTS (SELECT 1 FROM case_event a WHERE a.case_no = s.case_no AND a.at < :e "
+    "AND (a.action IN ('accept', 'register', 'self_handle') "
+    "OR (a.action = 'verify' AND json_extract(a.payload, '$.passed') = 1)))"
+)
+# The event ``e`` happened at or before the deadline of the stage it ends: the ``_stage_deadline`` the
+# engine recorded on the last stage-starting event before it (no deadline = on time).
+ON_TIME_COND = (
+    "AND e.at <= COALESCE((SELECT json_extract(p.payload, '$._stage_deadline') FROM case_event p "
+    "WHERE p.case_no = e.case_no AND p.seq < e.seq AND json_extract(p.payload, '$._stage') IS NOT NULL "
+    "ORDER BY p.seq DESC LIMIT 1), e.at)"
+)
+# Case filters usable as an indicator suffix (``closure_rate@hotline``); each is a condition on ``s``.
+CASE_FILTERS = {
+    "key_area": "AND s.grid_code IN (SELECT code FROM unit_grid WHERE key_area = 1)",
+    "general_area": "AND s.grid_code NOT IN (SELECT code FROM unit_grid WHERE key_area = 1)",
+    "hotline": "AND s.source IN ('hotline_12319', 'hotline_12345')",
+    "h12319": "AND s.source = 'hotline_12319'",
+    "public": "AND s.source IN ('hotline_12319', 'hotline_12345', 'public', 'media')",
+    "inspector": "AND s.source = 'inspector'",
+    "event": "AND s.kind = 'event'",
+    "part": "AND s.kind = 'part'",
+}
+
+SATISFIED_VALUES = ("满意", "基本满意", "satisfied", "very_satisfied", "fairly_satisfied")
+PUBLIC_SOURCES = ("hotline_12319", "hotline_12345", "public", "media")
+
+
+def unit_expr(kind: str, *, event: bool = True, charge_dispatcher: bool = False) -> str | None:
+    """The SQL expression giving the unit of a row; ``None`` when the kind does not apply to the query."""
+    if kind in AREA_COLUMNS:
+        return f"s.{AREA_COLUMNS[kind]}"
+    if kind == "centre":
+        return f"'{CENTRE_CODE}'"
+    if kind == "department":
+        return _DEPT_AT if event else "s.department"
+    if kind in (*POSTS, "person"):
+        if charge_dispatcher and kind in ("dispatcher", "person"):
+            return _DISPATCHER_AT
+        return "e.actor_id" if event else None
+    if kind == "post":
+        return "e.role" if event else None
+    raise ValueError(f"考核对象类型错误 unit_kind='{kind}'; 应为 {', '.join(UNIT_KINDS)}")
+
+
+def _action(action: str) -> str:
+    """An action name written into the SQL text, not bound: SQLite only uses a partial index (failed checks,
+    approved decisions, dispatches) when the query's terms match its WHERE clause literally."""
+    if not action.isidentifier():
+        raise ValueError(f"动作名错误 action='{action}'")
+    return action
+
+
+# Partial indexes of migration 0006 and the literal WHERE terms that select them; the planner prefers the
+# wider (action, at) index by its estimates, so queries name these with INDEXED BY when the store has them.
+PARTIAL_INDEXES = {
+    "case_event_failed_check": "json_extract(e.payload, '$.passed') = 0",
+    "case_event_approved": "json_extract(e.payload, '$.approved') = 1",
+    "case_event_dispatch_at": "",
+}
+
+
+def _indexed(conn: sqlite3.Connection, name: str) -> str:
+    """``INDEXED BY name`` when the store has the index (a store not yet migrated still works, slower)."""
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone()
+    return f"INDEXED BY {name}" if row else ""
+
+
+def _event_index(conn: sqlite3.Connection, action: str, where: str) -> str:
+    if action == "check" and PARTIAL_INDEXES["case_event_failed_check"] in where:
+        return _indexed(conn, "case_event_failed_check")
+    if action.startswith("decide_") and PARTIAL_INDEXES["case_event_approved"] in where:
+        return _indexed(conn, "case_event_approved")
+    if action == "dispatch" and not where:
+        return _indexed(conn, "case_event_dispatch_at")
+    return ""
+
+
+def _role_filter(kind: str) -> str:
+    return f" AND e.role = '{kind}'" if kind in POSTS else ""
+
+
+def _split(text: str | None) -> list[str]:
+    """Case numbers sorted, so a result does not depend on the order SQLite happened to scan rows in."""
+    return sorted(text.split(",")) if text else []
+
+
+def _grouped(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for unit, cases in conn.execute(sql, params):
+        if unit is None:
+            continue
+        out[str(unit)] = _split(cases)
+    return out
+
+
+# -- event-family queries ------------------------------------------------------------------------------
+def events_by_unit(
+    conn: sqlite3.Connection, kind: str, action: str, start: str, end: str, *,
+    where: str = "", distinct: bool = False, charge_dispatcher: bool = False, flt: str = "",
+    by_reporter: bool = False,
+) -> dict[str, list[str]]:
+    """Case numbers of ``action`` events in ``[start, end)`` per unit (one per event unless ``distinct``).
+
+    ``flt`` is a case filter on ``s`` (see :data:`CASE_FILTERS`); ``by_reporter`` charges person kinds to
+    the case's reporter instead of the event's actor (虚假信息 is the reporter's, not the verifier's).
+    """
+    u = unit_expr(kind, charge_dispatcher=charge_dispatcher)
+    if by_reporter and kind in (*POSTS, "person"):
+        u = "s.reporter_id"
+    agg = "group_concat(DISTINCT e.case_no)" if distinct else "group_concat(e.case_no)"
+    role = "" if (charge_dispatcher or by_reporter) else _role_filter(kind)
+    idx = _event_index(conn, action, where)
+    sql = (
+        f"SELECT {u} AS unit, {agg} FROM case_event e {idx} JOIN case_state s ON s.case_no = e.case_no "
+        f"WHERE e.action = '{_action(action)}' AND e.at >= :s AND e.at < :e{role} {where} {flt} GROUP BY unit"
+    )
+    return _grouped(conn, sql, {"s": start, "e": end})
+
+
+def reported_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, *,
+                     valid: bool = False, sources: Sequence[str] = (), flt: str = "") -> dict[str, list[str]]:
+    """Cases reported in ``[start, end)`` per unit; ``valid`` keeps those accepted before ``end``.
+
+    Reports are read from ``case_state`` by ``reported_at`` (cases are stored in report order, so the
+    rows of one period sit together on disk).
+    """
+    if kind in AREA_COLUMNS or kind in ("department", "centre"):
+        u = unit_expr(kind, event=False)
+    elif kind in (*POSTS, "person"):
+        u = "s.reporter_id"
+    else:  # post: all reports belong to the inspector post when an inspector filed them
+        u = "CASE WHEN s.source = 'inspector' THEN 'inspector' END"
+    cond = ""
+    if sources:
+        cond += " AND s.source IN (" + ",".join(f"'{x}'" for x in sources) + ")"
+    if kind == "inspector":
+        cond += " AND s.source = 'inspector'"
+    if valid:
+        # registered before the end ⇒ accepted (register needs an accepted case); only the few reports not
+        # registered by then are looked up in their history, so this stays one range scan of case_state
+        cond += (
+            " AND ((s.registered_at IS NOT NULL AND s.registered_at < :e) OR s.self_handled = 1 OR EXISTS ("
+            "SELECT 1 FROM case_event a WHERE a.case_no = s.case_no AND a.at < :e "
+            "AND (a.action IN ('accept', 'self_handle') "
+            "OR (a.action = 'verify' AND json_extract(a.payload, '$.passed') = 1))))"
+        )
+    sql = (
+        f"SELECT {u} AS unit, group_concat(s.case_no) FROM case_state s "
+        f"WHERE s.reported_at >= :s AND s.reported_at < :e{cond} {flt} GROUP BY unit"
+    )
+    return _grouped(conn, sql, {"s": start, "e": end})
+
+
+def registered_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str,
+                       flt: str = "") -> dict[str, list[str]]:
+    """``register`` events in the period. A case is registered once (a return sends it back to 待派遣, not
+    to 待立案), so for place and department units ``case_state.registered_at`` is that event's time."""
+    if kind in AREA_COLUMNS or kind in ("department", "centre"):
+        sql = (
+            f"SELECT {unit_expr(kind, event=False)} AS unit, group_concat(s.case_no) FROM case_state s "
+            f"WHERE s.registered_at >= :s AND s.registered_at < :e {flt} GROUP BY unit"
+        )
+        return _grouped(conn, sql, {"s": start, "e": end})
+    return events_by_unit(conn, kind, "register", start, end, flt=flt)
+
+
+def closed_on_time_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str,
+                           flt: str = "") -> dict[str, list[str]]:
+    """Closed in the period with the last (accepted) handling at or before the handling deadline.
+
+    The deadline on ``case_state`` includes approved extensions and excludes suspended time; a
+    self-handled case (自处理) and a case without a handling deadline count as on time.
+    """
+    return closed_by_unit(conn, kind, start, end, on_time=True, flt=flt)
+
+
+ON_TIME_CLOSE = ("(s.self_handled = 1 OR s.handle_deadline IS NULL OR "
+                 "(s.handled_at IS NOT NULL AND s.handled_at <= s.handle_deadline))")
+
+
+def closed_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, *, on_time: bool = False,
+                   flt: str = "") -> dict[str, list[str]]:
+    """Cases closed (``close`` action) in the period; ``on_time`` keeps those handled by the deadline.
+
+    Closing is terminal, so for place and department units ``case_state.closed_at`` (with status
+    ``closed``; a void case also has ``closed_at``, a self-handled one closed without a ``close`` event)
+    is the close event's time: one range scan of ``case_state_open_at`` instead of an event join. People
+    are charged through the event's actor.
+    """
+    cond = f"AND {ON_TIME_CLOSE}" if on_time else ""
+    if kind in AREA_COLUMNS or kind in ("department", "centre"):
+        sql = (
+            f"SELECT {unit_expr(kind, event=False)} AS unit, group_concat(s.case_no) FROM case_state s "
+            "WHERE s.closed_at >= :s AND s.closed_at < :e AND s.status = 'closed' AND s.self_handled = 0 "
+            f"{cond} {flt} GROUP BY unit"
+        )
+        return _grouped(conn, sql, {"s": start, "e": end})
+    return events_by_unit(conn, kind, "close", start, end, distinct=True, where=cond, flt=flt)
+
+
+def _open_at(bound: str, select: str, where: str) -> str:
+    """``select … where`` for cases not closed (or voided) before ``bound``, as a UNION ALL of two index
+    ranges on ``case_state_open_at`` (``closed_at >= bound`` and ``closed_at IS NULL``): with an ``OR`` the
+    planner scans a whole unit index instead."""
+    return (f"{select} FROM case_state s WHERE s.closed_at >= {bound} {where} UNION ALL "
+            f"{select} FROM case_state s WHERE s.closed_at IS NULL {where}")
+
+
+def overdue_open_by_unit(conn: sqlite3.Connection, kind: str, end: str, flt: str = "") -> dict[str, list[str]]:
+    """Cases open at ``end`` (dispatched, not closed or voided, not suspended) past their handling deadline."""
+    u = unit_expr(kind, event=False)
+    if u is None:
+        return {}
+    inner = _open_at(":e", f"SELECT {u} AS unit, s.case_no AS case_no",
+                     "AND s.dispatched_at < :e AND s.handle_deadline < :e "
+                     f"AND NOT (s.status = 'suspended' AND s.suspended_at < :e) {flt}")
+    sql = f"SELECT unit, group_concat(case_no) FROM ({inner}) GROUP BY unit"
+    return _grouped(conn, sql, {"e": end})
+
+
+def due_to_handle_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str,
+                          flt: str = "") -> dict[str, list[str]]:
+    """Cases dispatched (to the unit, or located in it) before ``end`` and not closed before ``start``.
+
+    A department counts every case dispatched to it before ``end``: for a case dispatched once that is
+    ``case_state.department``; a redispatched case is looked up in its ``dispatch`` events.
+    """
+    if kind == "department":
+        once = _open_at(":s", "SELECT s.department AS unit, s.case_no AS case_no",
+                        f"AND s.dispatched_at < :e AND s.dispatch_count = 1 {flt}")
+        many = _open_at(":s", "SELECT s.case_no AS case_no", f"AND s.dispatch_count > 1 {flt}")
+        sql = (
+            f"SELECT unit, group_concat(case_no) FROM ({once} UNION ALL "
+            "SELECT DISTINCT json_extract(d.payload, '$.department') AS unit, m.case_no AS case_no "
+            f"FROM ({many}) m JOIN case_event d ON d.case_no = m.case_no AND d.action = 'dispatch' AND d.at < :e"
+            ") GROUP BY unit"
+        )
+        return _grouped(conn, sql, {"s": start, "e": end})
+    u = unit_expr(kind, event=False)
+    if u is None:
+        return {}
+    inner = _open_at(":s", f"SELECT {u} AS unit, s.case_no AS case_no", f"AND s.dispatched_at < :e {flt}")
+    sql = f"SELECT unit, group_concat(case_no) FROM ({inner}) GROUP BY unit"
+    return _grouped(conn, sql, {"s": start, "e": end})
+
+
+def handled_on_time_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str,
+                            flt: str = "") -> dict[str, list[str]]:
+    """Cases with a ``handle`` event in the period at or before the handling deadline."""
+    return events_by_unit(
+        conn, kind, "handle", start, end, distinct=True,
+        where="AND (s.handle_deadline IS NULL OR e.at <= s.handle_deadline)", flt=flt,
+    )
+
+
+def redispatched_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str,
+                         flt: str = "") -> dict[str, list[str]]:
+    """Cases dispatched in the period that had been dispatched before (多次派遣)."""
+    u = "json_extract(e.payload, '$.department')" if kind == "department" else unit_expr(kind)
+    sql = (
+        f"SELECT {u} AS unit, group_concat(DISTINCT e.case_no) FROM case_event e "
+        "JOIN case_state s ON s.case_no = e.case_no "
+        f"WHERE e.action = 'dispatch' AND e.at >= :s AND e.at < :e{_role_filter(kind)} AND s.dispatch_count > 1 "
+        "AND EXISTS (SELECT 1 FROM case_event p WHERE p.case_no = e.case_no AND p.action = 'dispatch' "
+        f"AND p.seq < e.seq) {flt} GROUP BY unit"
+    )
+    return _grouped(conn, sql, {"s": start, "e": end})
+
+
+def dispatched_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, *, distinct: bool = False,
+                       where: str = "", flt: str = "") -> dict[str, list[str]]:
+    """Dispatch events in the period; a department is the dispatch's target."""
+    if kind == "department":
+        agg = "group_concat(DISTINCT e.case_no)" if distinct else "group_concat(e.case_no)"
+        join = "JOIN case_state s ON s.case_no = e.case_no " if (where or flt) else ""
+        sql = (
+            f"SELECT json_extract(e.payload, '$.department') AS unit, {agg} FROM case_event e "
+            f"{_event_index(conn, 'dispatch', where)} {join}"
+            f"WHERE e.action = 'dispatch' AND e.at >= :s AND e.at < :e {where} {flt} GROUP BY unit"
+        )
+        return _grouped(conn, sql, {"s": start, "e": end})
+    return events_by_unit(conn, kind, "dispatch", start, end, distinct=distinct, where=where, flt=flt)
+
+
+def callbacks_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, *,
+                      satisfied: bool = False, flt: str = "") -> dict[str, list[str]]:
+    """Callbacks (回访: any event carrying ``satisfaction``) in the period; ``satisfied`` keeps the satisfied."""
+    u = unit_expr(kind)
+    cond = "json_extract(e.payload, '$.satisfaction') IS NOT NULL"
+    if satisfied:
+        vals = ",".join(f"'{v}'" for v in SATISFIED_VALUES)
+        cond = (f"(json_extract(e.payload, '$.satisfaction') IN ({vals}) "
+                "OR json_extract(e.payload, '$.satisfied') = 1)")
+    sql = (
+        f"SELECT {u} AS unit, group_concat(e.case_no) FROM case_event e JOIN case_state s ON s.case_no = e.case_no "
+        f"WHERE e.action IN ('callback', 'comment', 'close') AND e.at >= :s AND e.at < :e AND {cond} {flt} "
+        "GROUP BY unit"
+    )
+    return _grouped(conn, sql, {"s": start, "e": end})
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatCandidate:
+    case_no: str
+    class_code: str | None
+    kind: str | None
+    grid_code: str | None
+    road_class: str | None
+    key_area: int
+    unit: str | None
+
+
+def missed_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, flt: str = "") -> dict[str, list[str]]:
+    """漏报: valid cases reported in the period by other sources than inspectors; for an inspector, those in
+    the grids of the inspector's beat (``unit_grid.inspector_id``)."""
+    if kind in ("inspector", "person"):
+        u = "g.inspector_id"
+    else:
+        u = unit_expr(kind, event=False) or "NULL"
+    sql = (
+        f"SELECT {u} AS unit, group_concat(s.case_no) FROM case_state s LEFT JOIN unit_grid g ON g.code = s.grid_code "
+        f"WHERE s.reported_at >= :s AND s.reported_at < :e AND s.source != 'inspector'{VALID_COND} {flt} "
+        "GROUP BY unit"
+    )
+    return _grouped(conn, sql, {"s": start, "e": end})
+
+
+def case_units(conn: sqlite3.Connection, kind: str, case_nos: Sequence[str], flt: str = "") -> dict[str, str]:
+    """The unit of each case for a case-level count (location, or the case's department/reporter)."""
+    if kind in (*POSTS, "person"):
+        u = "s.reporter_id"
+    else:
+        u = unit_expr(kind, event=False) or "NULL"
+    out: dict[str, str] = {}
+    for i in range(0, len(case_nos), 500):
+        chunk = list(case_nos[i:i + 500])
+        marks = ",".join("?" for _ in chunk)
+        for no, unit in conn.execute(f"SELECT s.case_no, {u} FROM case_state s WHERE s.case_no IN ({marks}) {flt}", chunk):
+            if unit is not None:
+                out[no] = str(unit)
+    return out
+
+
+def repeat_candidates(conn: sqlite3.Connection, kind: str, start: str, end: str,
+                      flt: str = "") -> list[RepeatCandidate]:
+    """Cases reported in the period with their class, place and road class, for the repeat-case rule."""
+    u = unit_expr(kind, event=False) or "NULL"
+    sql = (
+        f"SELECT s.case_no, s.class_code, s.kind, s.grid_code, g.road_class, COALESCE(g.key_area, 0), {u} "
+        "FROM case_state s LEFT JOIN unit_grid g ON g.code = s.grid_code "
+        f"WHERE s.reported_at >= :s AND s.reported_at < :e AND s.status != 'void' {flt} ORDER BY s.reported_at"
+    )
+    return [RepeatCandidate(*row) for row in conn.execute(sql, {"s": start, "e": end})]
+
+
+# -- units ---------------------------------------------------------------------------------------------
+def unit_rows(conn: sqlite3.Connection, kind: str) -> list[dict[str, Any]]:
+    """Every unit of a kind with the attributes schemes need (code, name, parent, area and road classes)."""
+    if kind == "district":
+        sql = ("SELECT d.code, d.name, d.city AS parent, (SELECT count(*) FROM unit_grid g "
+               "WHERE g.district_code = d.code) AS grid_count, (SELECT count(*) FROM road r "
+               "WHERE r.district_code = d.code) AS road_count, (SELECT g.area_class FROM unit_grid g "
+               "WHERE g.district_code = d.code GROUP BY g.area_class ORDER BY count(*) DESC LIMIT 1) AS area_class "
+               "FROM district d ORDER BY d.code")
+    elif kind == "street":
+        sql = ("SELECT s.code, s.name, s.district_code AS parent, (SELECT count(*) FROM unit_grid g "
+               "WHERE g.street_code = s.code) AS grid_count, (SELECT g.area_class FROM unit_grid g "
+               "WHERE g.street_code = s.code GROUP BY g.area_class ORDER BY count(*) DESC LIMIT 1) AS area_class "
+               "FROM street s ORDER BY s.code")
+    elif kind == "community":
+        sql = ("SELECT c.code, c.name, c.street_code AS parent, (SELECT count(*) FROM unit_grid g "
+               "WHERE g.community_code = c.code) AS grid_count FROM community c ORDER BY c.code")
+    elif kind == "grid":
+        sql = ("SELECT code, code AS name, community_code AS parent, area_class, road_class, key_area, 1 AS grid_count "
+               "FROM unit_grid ORDER BY code")
+    elif kind == "department":
+        sql = "SELECT code, name, kind AS \"group\", district_code AS parent FROM department ORDER BY code"
+    elif kind in POSTS:
+        sql = f"SELECT id AS code, name, role FROM app_user WHERE role = '{kind}' ORDER BY id"
+    elif kind == "person":
+        sql = "SELECT id AS code, name, role FROM app_user ORDER BY id"
+    elif kind == "post":
+        return [{"code": p, "name": n} for p, n in zip(POSTS, ("监督员", "受理员", "值班长", "派遣员"))]
+    elif kind == "centre":
+        n = conn.execute("SELECT count(*) FROM unit_grid").fetchone()[0]
+        roads = conn.execute("SELECT count(*) FROM road").fetchone()[0]
+        return [{"code": CENTRE_CODE, "name": "指挥中心", "grid_count": n, "road_count": roads}]
+    else:
+        raise ValueError(f"考核对象类型错误 unit_kind='{kind}'; 应为 {', '.join(UNIT_KINDS)}")
+    cur = conn.execute(sql)
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, row)) for row in cur]
+
+
+# -- inputs hash ----------------------------------------------------------------------------------------
+def event_horizon(conn: sqlite3.Connection, end: str) -> tuple[int, int, str]:
+    """(count, last seq, chain hash at last seq) of the events before ``end``: what a result depends on.
+
+    The hash chain makes the last event's hash cover every earlier event, so this O(index) summary changes
+    whenever an event before ``end`` is added, altered or removed.
+    """
+    n, last = conn.execute("SELECT count(*), max(seq) FROM case_event WHERE at < ?", (end,)).fetchone()
+    if last is None:
+        return 0, 0, ""
+    h = conn.execute("SELECT hash FROM case_event WHERE seq = ?", (last,)).fetchone()[0]
+    return int(n), int(last), str(h)
+
+
+# -- manual entries -------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ScoreEntryRow:
+    id: int
+    scheme: str
+    period: str
+    unit_code: str
+    item: str
+    points: float
+    reason: str | None
+    evidence: str | None
+    entered_by: str
+    entered_at: str
+
+
+def insert_score_entry(conn: sqlite3.Connection, *, scheme: str, period: str, unit_code: str, item: str,
+                       points: float, reason: str | None, evidence: str | None, entered_by: str,
+                       entered_at: str) -> int:
+    """Insert one manual entry; the caller holds the transaction (``with store.atomic()``)."""
+    if not conn.in_transaction:
+        raise RuntimeError("insert_score_entry must run inside store.atomic() 必须在事务内写入")
+    cur = conn.execute(
+        "INSERT INTO score_entry (scheme, period, unit_code, item, points, reason, evidence, entered_by, entered_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (scheme, period, unit_code, item, points, reason, evidence, entered_by, entered_at),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def manual_unit_codes(conn: sqlite3.Connection, scheme: str, periods: Iterable[str]) -> list[str]:
+    """Units known only from manual entries (service windows, staff): the codes evaluators entered."""
+    keys = list(periods)
+    marks = ",".join("?" for _ in keys)
+    return [r[0] for r in conn.execute(
+        f"SELECT DISTINCT unit_code FROM score_entry WHERE scheme = ? AND period IN ({marks}) ORDER BY unit_code",
+        (scheme, *keys))]
+
+
+def last_event_at(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT max(at) FROM case_event").fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
+def score_entries(conn: sqlite3.Connection, scheme: str, periods: Iterable[str]) -> list[ScoreEntryRow]:
+    """Manual entries of a scheme for the given period keys, in entry order (later entries win)."""
+    keys = list(periods)
+    if not keys:
+        return []
+    marks = ",".join("?" for _ in keys)
+    cur = conn.execute(
+        "SELECT id, scheme, period, unit_code, item, points, reason, evidence, entered_by, entered_at "
+        f"FROM score_entry WHERE scheme = ? AND period IN ({marks}) ORDER BY id", (scheme, *keys),
+    )
+    return [ScoreEntryRow(*row) for row in cur]
+
+
+# -- published runs ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class EvaluationRunRow:
+    id: int
+    scheme: str
+    scheme_version: str | None
+    period: str
+    unit_kind: str | None
+    inputs_hash: str
+    results: dict[str, Any]
+    published_by: str | None
+    published_at: str | None
+
+
+def insert_run(conn: sqlite3.Connection, *, scheme: str, scheme_version: str | None, period: str,
+               unit_kind: str | None, inputs_hash: str, results: dict[str, Any], published_by: str | None,
+               published_at: str) -> int:
+    if not conn.in_transaction:
+        raise RuntimeError("insert_run must run inside store.atomic() 必须在事务内写入")
+    cur = conn.execute(
+        "INSERT INTO evaluation_run (scheme, scheme_version, period, unit_kind, inputs_hash, results, "
+        "published_by, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (scheme, scheme_version, period, unit_kind, inputs_hash,
+         json.dumps(results, ensure_ascii=False, sort_keys=True), published_by, published_at),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def _run(row: Sequence[Any]) -> EvaluationRunRow:
+    return EvaluationRunRow(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]), row[7], row[8])
+
+
+_RUN_COLS = "id, scheme, scheme_version, period, unit_kind, inputs_hash, results, published_by, published_at"
+
+
+def runs(conn: sqlite3.Connection) -> list[EvaluationRunRow]:
+    return [_run(r) for r in conn.execute(f"SELECT {_RUN_COLS} FROM evaluation_run ORDER BY id")]
+
+
+def latest_run(conn: sqlite3.Connection, scheme: str, period: str, unit_kind: str | None) -> EvaluationRunRow | None:
+    row = conn.execute(
+        f"SELECT {_RUN_COLS} FROM evaluation_run WHERE scheme = ? AND period = ? AND unit_kind IS ? "
+        "ORDER BY id DESC LIMIT 1", (scheme, period, unit_kind),
+    ).fetchone()
+    return _run(row) if row else None
+
+
+# -- report helpers ---------------------------------------------------------------------------------------
+def top_classes(conn: sqlite3.Connection, start: str, end: str, limit: int = 10) -> list[tuple[str, int]]:
+    """The most reported classes in ``[start, end)`` (高发问题), most frequent first."""
+    rows = conn.execute(
+        "SELECT class_code, count(*) AS n FROM case_state WHERE reported_at >= ? AND reported_at < ? "
+        "AND class_code IS NOT NULL GROUP BY class_code ORDER BY n DESC, class_code LIMIT ?", (start, end, limit),
+    )
+    return [(str(c), int(n)) for c, n in rows]
+
+
+def class_names(conn: sqlite3.Connection) -> dict[str, str]:
+    """Class code → name from the store's catalogue (the first catalogue wins when codes repeat)."""
+    out: dict[str, str] = {}
+    for code, name in conn.execute("SELECT class_code, name FROM catalog_class ORDER BY catalog DESC"):
+        out.setdefault(str(code), str(name))
+    return out

@@ -1,0 +1,200 @@
+"""The wall window: rotation, pinning, stale marking and recovery, burn-in shift, kiosk properties."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.clock import FixedClock
+from app.timefmt import CST
+from app.wall_data import WallConfig, WallDataService
+from bench.bench_wall import build_sample_store
+
+NOW = datetime(2026, 11, 23, 15, 30, tzinfo=CST)
+
+
+@pytest.fixture(scope="module")
+def sample_path(tmp_path_factory):
+    return build_sample_store(tmp_path_factory.mktemp("wallw") / "sample.gpkg", NOW, n_cases=300, seed=5)
+
+
+@pytest.fixture
+def store_copy(sample_path, tmp_path):
+    dst = tmp_path / "wall.gpkg"
+    shutil.copy2(sample_path, dst)
+    return dst
+
+
+@pytest.fixture
+def make_wall(qtbot):
+    from widgets.fonts import install_fonts
+    from widgets.wall.window import WallWindow
+
+    install_fonts()
+    made = []
+
+    def make(path, size=(960, 540), **cfg):
+        cfg.setdefault("transition_ms", 0)
+        config = WallConfig(**cfg)
+        service = WallDataService(path, config, FixedClock(NOW), evaluator=None)
+        win = WallWindow(service, config)
+        qtbot.addWidget(win)
+        win.resize(*size)
+        made.append(win)
+        return win
+
+    yield make
+    for w in made:
+        w.stop()
+
+
+def test_kiosk_window_has_no_chrome_and_no_cursor(make_wall, sample_path):
+    win = make_wall(sample_path)
+    assert win.windowFlags() & Qt.WindowType.FramelessWindowHint
+    assert win.cursor().shape() == Qt.CursorShape.BlankCursor
+    assert win.page_names() == ["map", "kpi", "scores", "hot", "cases"]
+
+
+def test_pages_rotate_in_order_on_the_timer(qtbot, make_wall, sample_path):
+    win = make_wall(sample_path, interval_s=0.02, refresh_s=60)
+    seen = []
+    win.page_changed.connect(seen.append)
+    win.start()
+    qtbot.waitUntil(lambda: len(seen) >= 6, timeout=5000)
+    assert seen[:6] == ["kpi", "scores", "hot", "cases", "map", "kpi"]
+    assert not win.current_page().isHidden()
+    assert sum(not p.isHidden() for p in win.pages) == 1
+
+
+def test_slide_transition_ends_with_one_page_in_place(qtbot, make_wall, sample_path):
+    win = make_wall(sample_path, transition_ms=120)
+    win.show()
+    qtbot.waitExposed(win)
+    win.show_page("kpi")
+    assert win._anim.state() == win._anim.State.Running
+    qtbot.waitUntil(lambda: win._anim.state() == win._anim.State.Stopped, timeout=3000)
+    assert win.current_page_name() == "kpi"
+    assert win.current_page().pos().x() == 0
+    assert not win.pages[0].isVisible()
+
+
+def test_pinned_page_stays_while_data_refreshes(qtbot, make_wall, sample_path):
+    win = make_wall(sample_path, interval_s=0.01, refresh_s=0.03)
+    moved = []
+    win.page_changed.connect(moved.append)
+    win.pin("hot")
+    moved.clear()
+    win.start()
+    refreshes = []
+    win.refreshed.connect(refreshes.append)
+    # the page timer (10 ms) would have switched many times during these refreshes if pinning failed
+    qtbot.waitUntil(lambda: len(refreshes) >= 4, timeout=5000)
+    assert moved == []
+    assert win.current_page_name() == "hot"
+    assert win.header.pinned
+    with qtbot.waitSignal(win.page_changed, timeout=3000) as blocker:
+        win.pin(None)
+    assert blocker.args == ["cases"]
+
+
+def test_pin_by_key_and_unknown_page(qtbot, make_wall, sample_path):
+    win = make_wall(sample_path)
+    win.show()
+    qtbot.keyClick(win, Qt.Key.Key_2)
+    assert (win.pinned, win.current_page_name()) == ("kpi", "kpi")
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    assert win.pinned is None
+    with pytest.raises(ValueError, match="page='tv'"):
+        win.pin("tv")
+
+
+def test_stale_marker_when_store_removed_and_cleared_when_restored(qtbot, make_wall, store_copy):
+    win = make_wall(store_copy, refresh_s=0.05, retry_s=0.02)
+    win.show()
+    win.start()
+    assert not win.stale_marker.isVisible()
+    kpi = win.pages[1]
+    good = kpi.snapshot
+    assert good.kpi.month.reported > 0
+    away = store_copy.with_suffix(".away")
+    os.rename(store_copy, away)
+    qtbot.waitUntil(win.stale_marker.isVisible, timeout=5000)
+    assert win.stale_marker.text() == "数据更新于 15:30"
+    assert kpi.snapshot is good  # last good data still shown
+    assert "不存在" in win.stale_marker.toolTip()
+    os.rename(away, store_copy)
+    qtbot.waitUntil(lambda: not win.stale_marker.isVisible(), timeout=5000)
+    assert kpi.snapshot is not good
+    assert kpi.snapshot.kpi.month.reported == good.kpi.month.reported
+
+
+def test_first_refresh_failing_shows_marker_and_empty_pages(qtbot, make_wall, tmp_path):
+    win = make_wall(tmp_path / "nothing.gpkg")
+    win.show()
+    win.start()
+    assert win.stale_marker.isVisible()
+    assert win.stale_marker.text() == "数据未加载，正在重试…"
+    win.current_page().grab()  # pages paint their empty state without errors
+
+
+def test_burn_in_shift_moves_the_stage_and_comes_back(qtbot, make_wall, sample_path):
+    win = make_wall(sample_path, size=(1920, 1080), burn_in_minutes=0.0005, burn_in_px=4)
+    win.show()
+    origin = win._stage.pos()
+    win.start()
+    qtbot.waitUntil(lambda: win._stage.pos() != origin, timeout=3000)
+    win.burn_timer.stop()
+    dx, dy = win._stage.pos().x() - origin.x(), win._stage.pos().y() - origin.y()
+    assert max(abs(dx), abs(dy)) == 4
+    while win.burn_in_index != 0:
+        win.burn_in_step()
+    assert win._stage.pos() == origin
+
+
+@pytest.mark.filterwarnings("error::UserWarning")  # e.g. "Glyph ... missing from font(s)": Chinese must render
+def test_refresh_reuses_figures(qtbot, make_wall, sample_path):
+    win = make_wall(sample_path)
+    win.show()
+    win.refresh_now()
+    win.show_page("scores", animate=False)
+    page = win.current_page()
+    page.render_charts()
+    figures = [id(c.figure) for c in page.charts]
+    renders = [c.render_count for c in page.charts]
+    win.refresh_now()  # same data: nothing is redrawn
+    page.render_charts()
+    assert [c.render_count for c in page.charts] == renders
+    for c in page.charts:
+        c.invalidate()
+    page.render_charts()
+    assert [id(c.figure) for c in page.charts] == figures
+    assert [c.render_count for c in page.charts] == [r + 1 for r in renders]
+    assert all(c.image().width() == c.width() for c in page.charts)
+
+
+def test_cases_list_scrolls_only_while_visible(qtbot, make_wall, sample_path):
+    win = make_wall(sample_path, size=(1920, 1080), latest_count=40)
+    win.show()
+    win.refresh_now()
+    cases = win.pages[4]
+    win.show_page("cases", animate=False)
+    qtbot.waitUntil(lambda: cases.offset > 5, timeout=3000)
+    win.show_page("map", animate=False)
+    assert not cases._timer.isActive()
+
+
+def test_command_line_usage_errors(capsys, tmp_path):
+    import main
+
+    assert main.main(["wall", "--store", str(tmp_path / "x.gpkg"), "--pages", "map,tv"]) == 2
+    assert "pages='map,tv'" in capsys.readouterr().err
+    assert main.main(["wall", "--store", str(tmp_path / "x.gpkg"), "--geometry", "5760x2160"]) == 2
+    assert main.main(["wall", "--store", str(tmp_path / "x.gpkg"), "--pin", "hot", "--pages", "map,kpi"]) == 2
+    from widgets.wall.app import parse_geometry
+
+    assert parse_geometry("5760x2160+0+0") == (5760, 2160, 0, 0)
+    assert parse_geometry("1920x1080-1920+0") == (1920, 1080, -1920, 0)
