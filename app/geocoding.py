@@ -65,7 +65,7 @@ class Geocoder:
             ga.geom, list(ga.code), names, [addrs.name[i] for i in near], addrs.x[near], addrs.y[near],
             self.projector,
         )
-        self.book = AddressBook(addrs.name, addrs.kind, addrs.full_name, addrs.initials)
+        self._book: AddressBook | None = None  # built on the first search (reverse geocoding needs none)
         self._parts: tuple[base_repo.PartArrays, NearestIndex] | None = None
         self._lock = threading.Lock()
 
@@ -113,6 +113,14 @@ class Geocoder:
             return self._parts
 
     # -- search ----------------------------------------------------------------------------------------
+    @property
+    def book(self) -> AddressBook:
+        with self._lock:
+            if self._book is None:
+                a = self.addresses
+                self._book = AddressBook(a.name, a.kind, a.full_name, a.initials)
+            return self._book
+
     def search(self, query: str, limit: int = 20, kinds: list[str] | None = None) -> list[AddressResult]:
         hits: list[AddressHit] = self.book.search(query, limit, kinds)
         out = []

@@ -521,7 +521,11 @@ class WallDataService:
             )
             for r in dash.latest_cases(conn, cfg.latest_count, d)
         )
-        district_scores, department_scores = self._score_boards(conn, w)
+        if "scores" in cfg.pages:
+            district_scores, department_scores = self._score_boards(conn, w)
+        else:  # nobody looks at them: do not pay for evaluations
+            district_scores = ScoreBoard("区域考评得分", "district", (), w.months12, {})
+            department_scores = replace(district_scores, title="部门考评得分", unit_kind="department")
         return WallSnapshot(
             taken_at=self.clock.now(), window=w, kpi=kpi, district_scores=district_scores,
             department_scores=department_scores, hot=hot, latest=latest, map=self._map(conn, digest.points),

@@ -76,7 +76,7 @@ class ScaleSpec:
 SCALES: dict[str, ScaleSpec] = {
     "test": ScaleSpec("test", 3.0, 4_000, 1.5, 0.5, 80, 4),
     "demo": ScaleSpec("demo", 112.0, 210_000, 6.0, 0.8, 160, 6),
-    "city": ScaleSpec("city", 320.0, 2_000_000, 6.0, 0.8, 160, 6),
+    "city": ScaleSpec("city", 280.0, 2_000_000, 6.0, 0.8, 160, 6),
 }
 
 

@@ -24,6 +24,9 @@ RULE = "#9aa5b1"
 HEADER_BG = "#e8eef6"
 
 
+BREAK_AFTER = ("、", "，", ",", " ", "；", "）")
+
+
 def _em(ch: str) -> float:
     """Advance of one character in ems (CJK full width, Latin about half)."""
     return 1.0 if ord(ch) > 0x2E80 else 0.56
@@ -43,8 +46,16 @@ def wrap(text: str, width_in: float, size: float) -> list[str]:
         for ch in para:
             w = _em(ch)
             if used + w > limit and line:
-                out.append(line)
-                line, used = "", 0.0
+                # prefer to break after a separator so a case number or a Latin word stays whole
+                k = max(line.rfind(sep) for sep in BREAK_AFTER)
+                rest = sum(_em(c) for c in line[k + 1:]) if k >= 0 else limit
+                if 0 <= k < len(line) - 1 and len(line) - k - 1 <= 16 and rest + w <= limit:
+                    out.append(line[:k + 1])
+                    line = line[k + 1:]
+                else:
+                    out.append(line)
+                    line = ""
+                used = sum(_em(c) for c in line)
             line += ch
             used += w
         out.append(line)

@@ -108,9 +108,9 @@ def write_xlsx(b: Bulletin, path: Path) -> None:
                 row.append(v)
         ind_rows.append(row)
     _sheet(wb, "考核指标", f"{head} — 考核指标", ind_header, ind_rows, pct_cols)
-    summary = [[label, "不适用" if raw is None else raw] for label, _text, raw in b.summary]
+    summary = [[name, "不适用" if raw is None else raw] for name, _text, raw in b.summary]
     sws = _sheet(wb, "总体情况", f"{head} — 总体情况", ["指标", "数值"], summary)
-    for i, (_label, text, raw) in enumerate(b.summary):
+    for i, (_name, text, raw) in enumerate(b.summary):
         if raw is not None:
             sws.cell(row=HEADER_ROW + 1 + i, column=2).number_format = "0.00%" if text.endswith("%") else "0"
     _sheet(wb, "高发问题", f"{head} — 高发问题类别", ["问题类别", "案件数"], [[n, c] for n, c in b.top_classes])

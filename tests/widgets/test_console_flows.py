@@ -82,6 +82,8 @@ def test_sign_in_wrong_password_then_success(qtbot, qapp, store_path):
     _ok(dialog)
     assert "密码错误" in dialog.error.text()
     assert dialog.isVisible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    dialog.grab().save(str(SHOTS / "login_wrong_password.png"))
     assert dialog.session is None
     dialog.password.setText("wanmi2026")
     _ok(dialog)
@@ -236,6 +238,8 @@ def test_bulk_dispatch_of_selected_cases(qtbot, seat):
         dialog.phrases.activated.emit(1)
         assert dialog.comment.text()
         dept = dialog.department()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        dialog.grab().save(str(SHOTS / "bulk_dispatch.png"))
         _ok(dialog)
     assert set(blocker.args[0].cases) == set(cases)
     for no in cases:
@@ -286,6 +290,7 @@ def test_approval_dialogs_with_canned_phrases(qtbot, seat, request_action, reque
         assert dialog.text.toPlainText() == dialog.phrases.itemText(1)
 
     act(seats[requester], request_action, request)
+    shot = {"request_extension": "approval_request_extension.png"}.get(request_action)
     state = dispatcher.desk.desk.detail(case_no).state
     assert state.pending_request or state.status == "return_requested"
     # the decider sees it in the approval queue
@@ -300,6 +305,9 @@ def test_approval_dialogs_with_canned_phrases(qtbot, seat, request_action, reque
         assert dialog.decision_group.checkedId() == 0  # 同意
         dialog.phrases.setCurrentIndex(1)
         dialog.phrases.activated.emit(1)
+        if shot:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            dialog.grab().save(str(SHOTS / shot.replace("request", "decide")))
 
     act(decider_seat, decide_action, decide)
     state = dispatcher.desk.desk.detail(case_no).state
@@ -405,3 +413,29 @@ def test_inbox_queues_show_counts_and_traffic_lights(qtbot, seat):
     assert late > 0  # the demo season leaves some cases overdue
     assert f"超期 {late}" in item.text()
     assert not item.icon().isNull()
+
+
+def test_select_by_rectangle_lists_the_cases(qtbot, seat):
+    from PySide6.QtCore import QPoint, Qt
+
+    w = seat("dispatch01", "dispatcher")
+    canvas = w.canvas
+    canvas.zoom_to_extent()
+    w.actions_by_id["tool_select_rect"].trigger()
+    assert canvas.tool == "select_rect"
+    x0, y0, x1, y1 = canvas.width() // 3, canvas.height() // 3, 2 * canvas.width() // 3, 2 * canvas.height() // 3
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(x0, y0))
+    qtbot.mouseMove(canvas, QPoint((x0 + x1) // 2, (y0 + y1) // 2))
+    qtbot.mouseMove(canvas, QPoint(x1, y1))
+    with qtbot.waitSignal(canvas.selectionChanged) as blocker:
+        qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(x1, y1))
+    layer, codes = blocker.args
+    assert layer == "case"
+    assert codes
+    lon0, lat1 = canvas.view.to_world(x0, y0)
+    lon1, lat0 = canvas.view.to_world(x1, y1)
+    cases = w.ctx.map_data.points("case")
+    inside = (cases.x >= lon0) & (cases.x <= lon1) & (cases.y >= lat0) & (cases.y <= lat1)
+    assert sorted(codes) == sorted(str(c) for c in cases.codes[inside])
+    assert sorted(w.desk.inbox.model.ids()) == sorted(codes)
+    assert "框选案件" in w.desk.inbox.title.text()

@@ -181,6 +181,7 @@ def test_evaluation_view(qtbot, seat):
     w = seat("eval01", "evaluator", name="考评员")
     view = w.desk.evaluation
     w.docks["evaluation"].raise_()
+    qtbot.waitUntil(lambda: view.scheme.count() > 0)  # the schemes are read when the view is first shown
     view.scheme.setCurrentIndex(view.scheme.findData("xuzhou_quanshan"))
     from app.evaluation_service import default_period
 

@@ -17,6 +17,7 @@ def test_run_show_and_drill_down(qtbot, qapp, demo_store_path):
     qtbot.addWidget(view)
     view.resize(1500, 520)
     view.show()
+    qtbot.waitUntil(lambda: view.scheme.count() > 0)  # the schemes are read once the view is shown
     view.scheme.setCurrentIndex(view.scheme.findData("xuzhou_quanshan"))
     from app.evaluation_service import default_period
 

@@ -198,3 +198,25 @@ def test_command_line_usage_errors(capsys, tmp_path):
 
     assert parse_geometry("5760x2160+0+0") == (5760, 2160, 0, 0)
     assert parse_geometry("1920x1080-1920+0") == (1920, 1080, -1920, 0)
+
+
+def test_wall_command_opens_and_quits(qapp, sample_path):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    import main
+
+    seen = []
+
+    def look_and_quit():  # runs inside the wall's event loop
+        for w in QApplication.topLevelWidgets():
+            if type(w).__name__ == "WallWindow" and w.isVisible():
+                seen.append((w.page_names(), w.width(), w.height(), w.stale_marker.isVisible(), w.page_timer.isActive()))
+                w.close()
+        qapp.quit()
+
+    QTimer.singleShot(0, look_and_quit)
+    code = main.main(["wall", "--store", str(sample_path), "--geometry", "640x360+0+0", "--pages", "kpi,cases",
+                      "--interval", "5"])
+    assert code == 0
+    assert seen == [(["kpi", "cases"], 640, 360, False, True)]

@@ -62,6 +62,7 @@ class DeskController(QObject):
         canvas = window.canvas  # type: ignore[attr-defined]
         canvas.pointPicked.connect(self.open_filing)
         canvas.identified.connect(self._identified)
+        canvas.selectionChanged.connect(self._selected)
         if ctx.bus is not None:
             ctx.bus.changesApplied.connect(self.on_changes)
         self._add_actions()
@@ -119,8 +120,16 @@ class DeskController(QObject):
         if bbox is not None:
             self.window.canvas.zoom_to(bbox)  # type: ignore[attr-defined]
 
-    def show_cases(self, case_nos: list[str]) -> None:
-        """Cases behind a deduction: marked on the map and listed in the inbox table."""
+    def _selected(self, layer: str, codes: list[str]) -> None:
+        """Select by rectangle: the cases are marked on the map and listed in the inbox (bulk dispatch
+        works on them); a selection of grids or parts is told in the status bar."""
+        if layer == "case":
+            self.show_cases(codes, title="框选案件", zoom=False)
+        else:
+            self.window.statusBar().showMessage(f"已选择 {len(codes)} 个要素", 8000)
+
+    def show_cases(self, case_nos: list[str], title: str = "考核扣分涉及案件", zoom: bool = True) -> None:
+        """Cases behind a deduction (or a rectangle): marked on the map and listed in the inbox table."""
         data = self.ctx.map_data
         points = []
         for no in case_nos:
@@ -129,11 +138,11 @@ class DeskController(QObject):
                 points.append((bbox[0], bbox[1]))
         canvas = self.window.canvas  # type: ignore[attr-defined]
         canvas.set_selection_points(points)
-        if points:
+        if points and zoom:
             xs, ys = [p[0] for p in points], [p[1] for p in points]
             canvas.zoom_to((min(xs), min(ys), max(xs), max(ys)))
         self.inbox.model.set_ids(case_nos)
-        self.inbox.title.setText(f"考核扣分涉及案件 ({len(case_nos)})")
+        self.inbox.title.setText(f"{title} ({len(case_nos)})")
         self.window.docks["inbox"].raise_()  # type: ignore[attr-defined]
 
     def _identified(self, result: dict) -> None:

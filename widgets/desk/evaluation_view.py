@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-from matplotlib.figure import Figure
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -26,9 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import evaluation_service as svc
-from app.charts import REPORT_LIGHT, Bar, draw_ranked_bars
 from app.evaluation.model import EvaluationResult
-from app.mpl_fonts import use_cjk_font
 from widgets.workers import run_task
 
 
@@ -40,15 +36,9 @@ class EvaluationView(QWidget):
 
     def __init__(self, store_path: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        use_cjk_font()
         self.store_path = store_path
         self.result: EvaluationResult | None = None
-        self.scheme = QComboBox()
-        for s in svc.schemes():
-            self.scheme.addItem(f"{s.name}（{s.id}）", s.id)
-        idx = self.scheme.findData("standard")
-        if idx >= 0:
-            self.scheme.setCurrentIndex(idx)
+        self.scheme = QComboBox()  # filled when first shown (reading the schemes is not start-up work)
         self.period = QLineEdit(svc.default_period())
         self.period.setMaximumWidth(200)
         self.period.setPlaceholderText("2026-10 / 2026Q3 / 2026")
@@ -69,12 +59,16 @@ class EvaluationView(QWidget):
         self.items.setHeaderLabels(["考核项", "得分", "满分", "规则", "案件数"])
         self.items.setColumnWidth(0, 170)
         self.items.setColumnWidth(3, 360)
-        self.figure = Figure(figsize=(5, 3), dpi=90)
-        self.chart = FigureCanvasQTAgg(self.figure)
+        # the chart (matplotlib) is made with the first result, so the console starts without importing it
+        self.figure: Any = None
+        self.chart: Any = None
+        self.chart_box = QWidget()
+        self.chart_layout = QVBoxLayout(self.chart_box)
+        self.chart_layout.setContentsMargins(0, 0, 0, 0)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.ranking)
         split.addWidget(self.items)
-        split.addWidget(self.chart)
+        split.addWidget(self.chart_box)
         split.setSizes([260, 620, 420])
         box = QVBoxLayout(self)
         box.setContentsMargins(2, 2, 2, 2)
@@ -85,7 +79,24 @@ class EvaluationView(QWidget):
         self.ranking.currentCellChanged.connect(lambda row, *_: self._show_unit(row))
         self.items.itemClicked.connect(self._item_clicked)
 
+    def load_schemes(self) -> None:
+        if self.scheme.count():
+            return
+        for s in svc.schemes():
+            self.scheme.addItem(f"{s.name}（{s.id}）", s.id)
+        idx = self.scheme.findData("standard")
+        if idx >= 0:
+            self.scheme.setCurrentIndex(idx)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if not self.scheme.count():
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(0, self.load_schemes)  # after the first paint
+
     def run(self) -> None:
+        self.load_schemes()
         scheme_id, period = self.scheme.currentData(), self.period.text().strip()
         self.status.setText("计算中…")
         self.run_button.setEnabled(False)
@@ -115,6 +126,9 @@ class EvaluationView(QWidget):
         self.ranking.resizeColumnsToContents()
         missing = len(result.missing_manual)
         self.status.setText(f"{len(units)} 个考核对象" + (f"，{missing} 项人工考评未录入" if missing else ""))
+        from app.charts import REPORT_LIGHT, Bar, draw_ranked_bars
+
+        self._ensure_chart()
         self.figure.clear()
         ax = self.figure.add_subplot(111)
         draw_ranked_bars(ax, [Bar(u.name, u.total, u.grade_color or None, u.grade) for u in units[:15]],
@@ -125,6 +139,19 @@ class EvaluationView(QWidget):
             self.ranking.selectRow(0)
             self._show_unit(0)
         self.evaluated.emit(result)
+
+    def _ensure_chart(self) -> None:
+        if self.chart is not None:
+            return
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+
+        from app.mpl_fonts import use_cjk_font
+
+        use_cjk_font()
+        self.figure = Figure(figsize=(5, 3), dpi=90)
+        self.chart = FigureCanvasQTAgg(self.figure)
+        self.chart_layout.addWidget(self.chart)
 
     def _show_unit(self, row: int) -> None:
         self.items.clear()
@@ -156,6 +183,7 @@ class EvaluationView(QWidget):
             self.casesRequested.emit(list(cases))
 
     def export(self, path: str) -> None:
+        self.load_schemes()
         scheme_id, period = self.scheme.currentData(), self.period.text().strip()
         store = self.store_path
 

@@ -109,6 +109,7 @@ class AttributeTableView(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().setVisible(False)
+        self.view.horizontalHeader().setResizeContentsPrecision(40)  # fit columns to the first rows only
         self.column = QComboBox()
         for col, title in zip(self.table.columns, self.table.titles):
             self.column.addItem(title, col)
@@ -144,9 +145,12 @@ class AttributeTableView(QWidget):
         self.view.resizeColumnsToContents()  # from the first page: codes and names are not cut off
 
     def showEvent(self, event: Any) -> None:
-        if not self._loaded:
-            self.load()
         super().showEvent(event)
+        if not self._loaded:
+            from PySide6.QtCore import QTimer
+
+            # after the window settled: a tab behind another dock is shown and hidden again at start
+            QTimer.singleShot(0, lambda: self.isVisible() and not self._loaded and self.load())
 
     def apply_filter(self) -> None:
         text = self.text.text().strip()

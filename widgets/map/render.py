@@ -25,6 +25,7 @@ POLY_STYLE = {
     "road": ((255, 255, 255), 3.0, None, 9),
     "beat": ((0, 140, 140), 1.6, None, 9),
 }
+CLOSED_CASES_MAX_MPP = 3.0
 LABEL_MAX_MPP = {"district": 1e9, "street": 40, "community": 8, "unit_grid": 2.5, "road": 6, "beat": 12}
 
 
@@ -190,7 +191,8 @@ def render_points(data: MapData, style: LayerStyle, view: MapViewState) -> QImag
                 _splat(rgba, px[sel], py[sel], color, radius)
     else:
         closed = np.isin(layer.style[idx], [7, 8])
-        _splat(rgba, px[closed], py[closed], (150, 150, 150), max(1, radius - 1))
+        if mpp <= CLOSED_CASES_MAX_MPP:  # closed and void cases only at street level: open work stands out
+            _splat(rgba, px[closed], py[closed], (150, 150, 150), max(1, radius - 1))
         for light, color in enumerate(LIGHT_COLORS):
             sel = (~closed) & (layer.sub[idx] == light)
             _splat(rgba, px[sel], py[sel], color, radius + 1)
