@@ -256,6 +256,18 @@ class DeskService:
 
         return find_duplicates(self._read_store, kind=kind, class_code=class_code, lon=lon, lat=lat, at=now())
 
+    def bulk_dispatch_candidates(self, case_nos: Sequence[str]) -> list[Any]:
+        """Departments suggested for every one of these cases (in the first case's order), so one
+        department can take them all; the reason says so."""
+        from dataclasses import replace
+
+        per_case = [self.dispatch_candidates(no) for no in case_nos[:200]]
+        if not per_case or not per_case[0]:
+            return []
+        common = set.intersection(*({c.department for c in cands} for cands in per_case))
+        return [replace(c, reasons=(f"{len(per_case)} 件均推荐", *c.reasons[:1]))
+                for c in per_case[0] if c.department in common]
+
     def dispatch_candidates(self, case_no: str) -> list[Any]:
         from app.dispatch import suggest_department
 

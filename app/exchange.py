@@ -30,6 +30,8 @@ from db import cases as db_cases
 from db.cases import EventRow
 
 REQUIRED_KEYS = ("case_no", "at", "action", "actor", "data")
+_KEYS = frozenset(REQUIRED_KEYS)
+_ACTOR_KEYS = frozenset({"id", "role"})
 _OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 
 
@@ -43,6 +45,12 @@ def parse_event(text: str, ref: object = None) -> EventIn:
         obj = json.loads(text)
     except ValueError as exc:
         raise ExchangeError(f"JSON 格式错误 (malformed JSON: {exc})", "line", text[:80]) from None
+    if type(obj) is dict and obj.keys() == _KEYS:  # fast path for well-formed lines
+        at, actor, data, case_no, action = obj["at"], obj["actor"], obj["data"], obj["case_no"], obj["action"]
+        if (type(at) is str and (at.endswith("+08:00") or _OFFSET.search(at)) and type(actor) is dict
+                and actor.keys() == _ACTOR_KEYS and type(actor["id"]) is str and type(actor["role"]) is str
+                and type(data) is dict and type(case_no) is str and type(action) is str):
+            return EventIn(case_no, action, Actor(actor["id"], actor["role"]), data, at, ref=ref)
     if not isinstance(obj, dict):
         raise ExchangeError(f"每行应为一个 JSON 对象 (each line must be a JSON object, got {type(obj).__name__})",
                             "line", text[:80])

@@ -369,6 +369,10 @@ def soak(scale: str = "demo", switches: int = 2000, removed_switches: int = 100,
             step(True)
             if i == warmup:
                 rss.append(_rss_kb())
+            if i % 100 == 0:
+                print(f"wall_soak: {i}/{switches} switches, refresh median "
+                      f"{statistics.median(refresh_ms or [0]):.0f} ms, rss {_rss_kb() / 1024:.0f} MB, "
+                      f"errors {len(errors)}", file=sys.stderr, flush=True)
         rss.append(_rss_kb())
         rows_before = _count(path)
         # phase 2: the store file disappears (writer stopped first, as an operator replacing the file would)

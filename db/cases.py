@@ -236,24 +236,33 @@ def iter_states(conn: sqlite3.Connection) -> Iterator[CaseState]:
         yield _row_to_state(row)
 
 
+def state_row(s: CaseState) -> tuple[Any, ...]:
+    """The projected columns' values followed by lon, lat: a snapshot safe to hand to another thread."""
+    return (*_state_values(s), s.lon, s.lat)
+
+
+def _point(lon: float | None, lat: float | None) -> bytes | None:
+    return gpkg.encode_point(lon, lat) if lon is not None and lat is not None else None
+
+
 def insert_states(conn: sqlite3.Connection, states: Iterable[CaseState]) -> None:
-    conn.executemany(
-        _INSERT_STATE,
-        (
-            (*_state_values(s), gpkg.encode_point(s.lon, s.lat) if s.lon is not None and s.lat is not None else None)
-            for s in states
-        ),
-    )
+    conn.executemany(_INSERT_STATE, ((*_state_values(s), _point(s.lon, s.lat)) for s in states))
 
 
 def insert_states_bulk(conn: sqlite3.Connection, states: Sequence[CaseState]) -> None:
-    """Like :func:`insert_states` for many rows: explicit fids and R-tree rows written directly.
+    """Like :func:`insert_states` for many rows (see :func:`insert_state_rows`)."""
+    insert_state_rows(conn, [state_row(s) for s in states])
+
+
+def insert_state_rows(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert :func:`state_row` tuples; for many rows with explicit fids and R-tree rows written directly.
 
     The per-row R-tree trigger calls four Python ``ST_*`` functions per point; for a point the
     envelope is the point itself, so we write it here and skip the trigger (recreated before commit).
     """
-    if len(states) < 64:
-        insert_states(conn, states)
+    n = len(STATE_COLUMNS)
+    if len(rows) < 64:
+        conn.executemany(_INSERT_STATE, ((*r[:n], _point(r[n], r[n + 1])) for r in rows))
         return
     base = int(conn.execute("SELECT coalesce(max(fid), 0) FROM case_state").fetchone()[0])
     seq_row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='case_state'").fetchone()
@@ -264,17 +273,13 @@ def insert_states_bulk(conn: sqlite3.Connection, states: Sequence[CaseState]) ->
     try:
         conn.executemany(
             f"INSERT INTO case_state (fid, {', '.join(STATE_COLUMNS)}, geom) "
-            f"VALUES (?, {', '.join('?' * len(STATE_COLUMNS))}, ?)",
-            (
-                (base + i, *_state_values(s),
-                 gpkg.encode_point(s.lon, s.lat) if s.lon is not None and s.lat is not None else None)
-                for i, s in enumerate(states, start=1)
-            ),
+            f"VALUES (?, {', '.join('?' * n)}, ?)",
+            ((base + i, *r[:n], _point(r[n], r[n + 1])) for i, r in enumerate(rows, start=1)),
         )
         conn.executemany(
             f"INSERT INTO {rtree} VALUES (?, ?, ?, ?, ?)",
-            ((base + i, s.lon, s.lon, s.lat, s.lat) for i, s in enumerate(states, start=1)
-             if s.lon is not None and s.lat is not None),
+            ((base + i, r[n], r[n], r[n + 1], r[n + 1]) for i, r in enumerate(rows, start=1)
+             if r[n] is not None and r[n + 1] is not None),
         )
     finally:
         gpkg.create_rtree_triggers(conn, "case_state")
@@ -282,7 +287,12 @@ def insert_states_bulk(conn: sqlite3.Connection, states: Sequence[CaseState]) ->
 
 def update_states(conn: sqlite3.Connection, states: Iterable[CaseState]) -> None:
     """Rewrite every projected column except the point (a case never moves after its report)."""
-    conn.executemany(_UPDATE_STATE, ((*_state_values(s)[1:], s.case_no) for s in states))
+    update_state_rows(conn, [state_row(s) for s in states])
+
+
+def update_state_rows(conn: sqlite3.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+    n = len(STATE_COLUMNS)
+    conn.executemany(_UPDATE_STATE, ((*r[1:n], r[0]) for r in rows))
 
 
 def count_states(conn: sqlite3.Connection) -> int:

@@ -329,9 +329,11 @@ def dispatched_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str
 
 def callbacks_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, *,
                       satisfied: bool = False, flt: str = "") -> dict[str, list[str]]:
-    """Callbacks (回访: any event carrying ``satisfaction``) in the period; ``satisfied`` keeps the satisfied."""
+    """Callbacks (回访) in the period: events carrying ``callback: true`` (the simulator's and the exchange
+    format's ``comment``) or a ``satisfaction`` text; ``satisfied`` keeps ``satisfied: true`` / 满意."""
     u = unit_expr(kind)
-    cond = "json_extract(e.payload, '$.satisfaction') IS NOT NULL"
+    cond = ("(json_extract(e.payload, '$.satisfaction') IS NOT NULL "
+            "OR json_extract(e.payload, '$.callback') = 1)")
     if satisfied:
         vals = ",".join(f"'{v}'" for v in SATISFIED_VALUES)
         cond = (f"(json_extract(e.payload, '$.satisfaction') IN ({vals}) "

@@ -118,8 +118,14 @@ def queue_overdue(conn: sqlite3.Connection, statuses: Sequence[str], pending: st
     from db.cases import _queue_where
 
     where, params = _queue_where(statuses, pending, scope)
-    sql = f"SELECT count(*) FROM case_state WHERE {where} AND stage_deadline < COALESCE(suspended_at, ?)"
-    return int(conn.execute(sql, [*params, now]).fetchone()[0])
+    # running clocks: a range on the (status, stage_deadline) index
+    sql = f"SELECT count(*) FROM case_state WHERE {where} AND stage_deadline < ? AND suspended_at IS NULL"
+    n = int(conn.execute(sql, [*params, now]).fetchone()[0])
+    if "suspended" in statuses:  # stopped clocks: late if the deadline had passed when it was suspended
+        where, params = _queue_where(["suspended"], pending, scope)
+        sql = f"SELECT count(*) FROM case_state WHERE {where} AND stage_deadline < suspended_at"
+        n += int(conn.execute(sql, params).fetchone()[0])
+    return n
 
 
 def reference_names(conn: sqlite3.Connection) -> dict[str, dict[str, str]]:

@@ -47,6 +47,7 @@ class MainWindow(QMainWindow):
         self.canvas = MapCanvas(ctx.map_data)
         self.setCentralWidget(self.canvas)
         self.layer_tree = LayerTree(self.canvas.layers)
+        self.layer_tree.setMinimumWidth(250)  # layer names and scale ranges are never cut off
         self.overview = OverviewMap(ctx.map_data, self.canvas.view)
         self.identify = IdentifyPanel()
         self.docks: dict[str, QDockWidget] = {}

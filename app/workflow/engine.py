@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 import mimetypes
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -585,17 +586,11 @@ class _Session:
         return out
 
     # -- writing --------------------------------------------------------------------------------------------
-    def flush(self) -> None:
-        """Write the pending events, keys, states and photos; the caller holds the transaction."""
+    def prepare(self) -> _WritePlan | None:
+        """Chain the pending events (seq, prev_hash, hash) and freeze the rows to write; clears pending."""
         if not self.rows:
-            return
-        conn = self.store.conn
-        tail = db_cases.chain_tail(conn)
-        if tail != (self.tail_seq, self.tail_hash):
-            raise WorkflowError(
-                f"案件记录在批处理期间被其他写入者修改 (record changed during the batch: expected seq "
-                f"{self.tail_seq}, found {tail[0]})", "seq", tail[0],
-            )
+            return None
+        expected = (self.tail_seq, self.tail_hash)
         prev = self.tail_hash
         seq = self.tail_seq
         events: list[tuple[Any, ...]] = []
@@ -607,22 +602,27 @@ class _Session:
             events.append((seq, case_no, at, action, actor_id, role, payload, prev, this))
             keys.append((key, seq))
             prev = this
-        db_cases.insert_events(conn, events)
-        db_cases.insert_keys(conn, keys)
-        if self.new:
-            db_cases.insert_states_bulk(conn, list(self.new.values()))
-        if self.changed:
-            db_cases.update_states(conn, self.changed.values())
-        if self.photos:
-            db_cases.insert_photos(conn, self.photos)
+        row = db_cases.state_row
+        plan = _WritePlan(expected, events, keys, [row(s) for s in self.new.values()],
+                          [row(s) for s in self.changed.values()], list(self.photos))
         self.tail_seq, self.tail_hash = seq, prev
-
-    def committed(self, keep_limit: int = 200_000) -> None:
-        """After the transaction committed: forget what was written, drop finished cases from memory."""
         self.rows.clear()
         self.photos.clear()
         self.new.clear()
         self.changed.clear()
+        return plan
+
+    def flush(self) -> None:
+        """Write the pending events, keys, states and photos; the caller holds the transaction."""
+        plan = self.prepare()
+        if plan is not None:
+            plan.write(self.store.conn)
+
+    def needs_eviction(self, keep_limit: int) -> bool:
+        return len(self.cache) > keep_limit or len(self.seen_keys) > 4 * keep_limit
+
+    def evict(self, keep_limit: int = 200_000) -> None:
+        """Drop finished cases (and old keys) from memory; only once everything prepared is committed."""
         if len(self.cache) > keep_limit:
             for no in [n for n, s in self.cache.items() if s.status in TERMINAL_STATES]:
                 del self.cache[no]
@@ -630,6 +630,35 @@ class _Session:
         if len(self.seen_keys) > 4 * keep_limit:
             self.seen_keys.clear()
             self.check_db_keys = True
+
+
+@dataclass(slots=True)
+class _WritePlan:
+    """One chunk, frozen as plain tuples (the snapshots keep changing after it is prepared)."""
+
+    expected_tail: tuple[int, str]
+    events: list[tuple[Any, ...]]
+    keys: list[tuple[str, int]]
+    new_states: list[tuple[Any, ...]]
+    changed_states: list[tuple[Any, ...]]
+    photos: list[PhotoRow]
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        """Append the chunk; the caller holds the transaction. Refuses if the chain moved meanwhile."""
+        tail = db_cases.chain_tail(conn)
+        if tail != self.expected_tail:
+            raise WorkflowError(
+                f"案件记录在批处理期间被其他写入者修改 (record changed during the batch: expected seq "
+                f"{self.expected_tail[0]}, found {tail[0]})", "seq", tail[0],
+            )
+        db_cases.insert_events(conn, self.events)
+        db_cases.insert_keys(conn, self.keys)
+        if self.new_states:
+            db_cases.insert_state_rows(conn, self.new_states)
+        if self.changed_states:
+            db_cases.update_state_rows(conn, self.changed_states)
+        if self.photos:
+            db_cases.insert_photos(conn, self.photos)
 
 
 def _default_photo_stage(status: str) -> str:
@@ -781,6 +810,8 @@ class WorkflowEngine:
         idempotency key was applied before is skipped (``result.skipped``), so a second replay of the
         same events changes nothing. Each chunk is one transaction, so an interruption leaves whole events.
         Beyond ``keep_cases`` snapshots in memory, finished (closed/void) cases are dropped after a chunk.
+        (A writer thread overlapping SQLite with the checks was tried and dropped: under load the GIL
+        convoy made it slower.)
         """
         result = BatchResult()
         session = _Session(self, preload=True)
@@ -817,6 +848,9 @@ class WorkflowEngine:
         return result
 
     def _commit(self, session: _Session, keep_cases: int = 200_000) -> None:
-        with self.store.atomic():
-            session.flush()
-        session.committed(keep_cases)
+        plan = session.prepare()
+        if plan is not None:
+            with self.store.atomic() as conn:
+                plan.write(conn)
+        if session.needs_eviction(keep_cases):
+            session.evict(keep_cases)

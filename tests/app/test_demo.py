@@ -171,3 +171,61 @@ def test_init_demo_command(tmp_path, capsys):
     assert "单元网格" in capsys.readouterr().out
     assert main(["init-demo", "--scale", "test", "--store", str(path)]) == 1
     assert "--force" in capsys.readouterr().err
+
+
+def test_auth_hash_verify_and_users(mem_store):
+    from app.auth import AuthError, add_user, authenticate, hash_password, set_password
+
+    h = hash_password("secret-1", n=2**10)
+    assert h.startswith("scrypt$1024$8$1$")
+    assert verify_password("secret-1", h)
+    assert not verify_password("secret-2", h)
+    assert hash_password("secret-1", n=2**10) != h  # salted
+    for bad in (None, "", "md5$x", "scrypt$a$b$c$d$e", "scrypt$1024$8$1$!!$!!"):
+        assert not verify_password("secret-1", bad)
+    with pytest.raises(AuthError, match="6"):
+        hash_password("short")
+    add_user(mem_store, "u1", "张三", "dispatcher", "secret-1")
+    assert authenticate(mem_store, "u1", "secret-1").role == "dispatcher"
+    with pytest.raises(AuthError, match="u1"):
+        authenticate(mem_store, "u1", "wrong-pass")
+    with pytest.raises(AuthError, match="already"):
+        add_user(mem_store, "u1", "李四", "dispatcher", "secret-1")
+    with pytest.raises(AuthError, match="boss"):
+        add_user(mem_store, "u2", "李四", "boss", "secret-1")
+    set_password(mem_store, "u1", "secret-3")
+    assert authenticate(mem_store, "u1", "secret-3").id == "u1"
+    with pytest.raises(AuthError, match="nobody"):
+        set_password(mem_store, "nobody", "secret-3")
+
+
+def test_killed_build_leaves_the_existing_store(tmp_path):
+    """Kill ``init-demo --force`` mid-way: the old store is untouched and the next build cleans up."""
+    import os
+    import signal
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    target = tmp_path / "demo.gpkg"
+    target.write_bytes(b"old store")
+    proc = subprocess.Popen(
+        [sys.executable, str(root / "main.py"), "init-demo", "--scale", "test", "--force", "--store", str(target)],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    seen = b""
+    # kill while the parts are being written: the simulated year still lies ahead, so the new store
+    # cannot have been moved into place yet
+    while "写入部件".encode() not in seen:
+        chunk = os.read(proc.stderr.fileno(), 256)
+        assert chunk, "init-demo ended before writing parts"
+        seen += chunk
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert target.read_bytes() == b"old store"
+    assert any(p.name.startswith("demo.gpkg.building-") for p in tmp_path.iterdir())
+    build_demo(target, seed=3, scale="test", simulate=False)  # removes the killed build's side files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.gpkg"]
+    with Store.open(target, readonly=True) as s:
+        assert s.count("unit_grid") > 0

@@ -268,3 +268,26 @@ def test_locked_store_is_stale_and_recovers(store_copy):
         locker.close()
     assert svc.refresh().ok
     assert not svc.stale
+
+
+def test_demo_city_through_the_engine_and_the_standard_scheme(demo_store_path):
+    """The real pieces together: the simulator's case record, the evaluation engine, the wall's queries."""
+    svc = WallDataService(demo_store_path, WallConfig(period="latest", scheme="standard"), evaluator=True)
+    result = svc.refresh()
+    assert result.ok, result.error
+    snap = svc.snapshot
+    w = snap.window
+    conn = sqlite3.connect(f"file:{demo_store_path}?mode=ro", uri=True)
+    reports = conn.execute(
+        "SELECT count(*) FROM case_event WHERE action='report' AND at >= ? AND at < ?", (w.month_start, w.month_end)
+    ).fetchone()[0]
+    districts = conn.execute("SELECT count(*) FROM district").fetchone()[0]
+    conn.close()
+    assert snap.kpi.month.reported == reports > 0
+    assert len(snap.map.outlines) == districts
+    assert snap.latest
+    assert snap.latest[0].status_label
+    assert snap.district_scores.source == "scheme"
+    assert snap.district_scores.bars
+    assert all(b.note for b in snap.district_scores.bars)  # every unit has a grade
+    assert snap.department_scores.bars

@@ -311,3 +311,52 @@ def test_batch_stops_cleanly_if_another_writer_appends_meanwhile(env):
     assert engine.case("2026J000202") is None
     rebuilt = replay_states(db_cases.iter_events(engine.store.conn))
     assert rebuilt == {s.case_no: s for s in db_cases.iter_states(engine.store.conn)}
+
+
+def test_batch_on_a_file_store(tmp_path):
+    """Chunked writes on a GeoPackage file: R-tree rows written directly, projection equals the replay."""
+    store = make_store(tmp_path / "s.gpkg")
+    try:
+        engine, _ = make_engine(store)
+        data = report_data(store)
+        evs = []
+        for i in range(30):
+            no = f"2026J{i + 1:06d}"
+            evs += [EventIn(no, "report", INSPECTOR, data, f"2026-03-02T10:{i:02d}:00+08:00", ref=f"r{i}"),
+                    EventIn(no, "accept", INTAKE, {}, f"2026-03-02T11:{i:02d}:00+08:00", ref=f"a{i}"),
+                    EventIn(no, "dispatch", DISPATCHER, {"department": "D01"}, f"2026-03-02T11:{i:02d}:30+08:00",
+                            ref=f"d{i}")]
+        res = engine.apply_batch(evs, chunk_size=7)
+        assert (res.applied, len(res.rejected)) == (60, 30)
+        assert store.count("case_event") == 60
+        rebuilt = replay_states(db_cases.iter_events(store.conn))
+        assert rebuilt == {s.case_no: s for s in db_cases.iter_states(store.conn)}
+        assert {s.status for s in rebuilt.values()} == {"accepted"}
+        assert store.conn.execute("SELECT count(*) FROM rtree_case_state_geom").fetchone()[0] == 30
+        again = engine.apply_batch(evs, chunk_size=7)
+        assert (again.applied, again.skipped) == (0, 60)
+    finally:
+        store.close()
+
+
+def test_file_batch_stops_if_another_writer_appends(tmp_path):
+    store = make_store(tmp_path / "s.gpkg")
+    try:
+        engine, clock = make_engine(store)
+        other = drive_to(engine, clock, "reported")
+        data = report_data(store)
+        evs = [EventIn(f"2026J00030{i}", "report", INSPECTOR, data, f"2026-03-02T12:0{i}:00+08:00") for i in range(6)]
+
+        def meddle(ev, applied):
+            if applied.case_no == "2026J000303":
+                engine.act(other, "comment", LEADER, {"text": "插入"}, at="2026-03-02T12:30:00+08:00")
+
+        from app.workflow import WorkflowError
+
+        with pytest.raises(WorkflowError, match="其他写入者"):
+            engine.apply_batch(evs, chunk_size=2, on_applied=meddle)
+        rebuilt = replay_states(db_cases.iter_events(store.conn))
+        assert rebuilt == {s.case_no: s for s in db_cases.iter_states(store.conn)}
+        assert engine.case("2026J000305") is None
+    finally:
+        store.close()

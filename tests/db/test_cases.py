@@ -106,3 +106,21 @@ def test_queue_counts_and_scope(mem_store):
 @given(st.lists(st.text(), min_size=1, max_size=6))
 def test_canonical_strings_equals_canonical_json(values):
     assert db_cases.canonical_strings(values) == db_cases.canonical_json(values)
+
+
+def test_bulk_state_insert_writes_rtree_rows_and_keeps_the_trigger(mem_store):
+    states = [CaseState(f"2026J{i:06d}", "reported", lon=117.0 + i * 1e-4, lat=34.0, last_seq=i) for i in range(1, 101)]
+    with mem_store.atomic() as c:
+        db_cases.insert_states(c, [CaseState("X-0", "reported", lon=116.0, lat=33.0, last_seq=0)])
+        db_cases.insert_states_bulk(c, states)
+    conn = mem_store.conn
+    assert conn.execute("SELECT count(*) FROM rtree_case_state_geom").fetchone()[0] == 101
+    fid, minx = conn.execute(
+        "SELECT s.fid, r.minx FROM case_state s JOIN rtree_case_state_geom r ON r.id = s.fid WHERE case_no='2026J000050'"
+    ).fetchone()
+    assert minx == pytest.approx(117.005, abs=1e-4)
+    assert db_cases.get_case(conn, "2026J000050") == states[49]
+    with mem_store.atomic() as c:  # the per-row trigger is back for ordinary inserts
+        db_cases.insert_states(c, [CaseState("X-1", "reported", lon=118.0, lat=35.0, last_seq=0)])
+    assert conn.execute("SELECT count(*) FROM rtree_case_state_geom").fetchone()[0] == 102
+    assert fid > 1

@@ -237,6 +237,8 @@ def test_bulk_dispatch_of_selected_cases(qtbot, seat):
         dialog.phrases.setCurrentIndex(1)
         dialog.phrases.activated.emit(1)
         assert dialog.comment.text()
+        assert "★" in dialog.list.item(0).text()  # a department suggested for all of them comes first
+        assert "3 件均推荐" in dialog.list.item(0).text()
         dept = dialog.department()
         SHOTS.mkdir(parents=True, exist_ok=True)
         dialog.grab().save(str(SHOTS / "bulk_dispatch.png"))
@@ -355,7 +357,7 @@ def test_two_seats_see_each_other_and_conflicts_are_refused(qtbot, seat):
         b.desk.perform("accept", case_no, seen_by_b, {})
     message = blocker.args[0]
     assert case_no in message
-    assert any(word in message for word in ("已被", "其他", "已变更", "冲突", "刷新"))
+    assert "已被他人更新" in message  # in plain words: another seat changed it, refresh and retry
     qtbot.waitUntil(lambda: b.desk.detail.detail.state.status == "accepted", timeout=2000)
     assert b.desk.desk.detail(case_no).state.status == "accepted"
     # the map of seat B shows the change too
@@ -439,3 +441,15 @@ def test_select_by_rectangle_lists_the_cases(qtbot, seat):
     assert sorted(codes) == sorted(str(c) for c in cases.codes[inside])
     assert sorted(w.desk.inbox.model.ids()) == sorted(codes)
     assert "框选案件" in w.desk.inbox.title.text()
+
+
+def test_scale_bar_has_a_round_length_that_matches_the_scale(qtbot, seat):
+    w = seat("leader01", "leader")
+    for mpp in (0.8, 3.0, 40.0):
+        w.canvas.view.center_on(w.canvas.view.cx, w.canvas.view.cy, scale=mpp / 111_320)
+        metres, label, px = w.canvas.scale_bar()
+        assert 45 <= px <= 120
+        assert label == (f"{metres / 1000:g} 公里" if metres >= 1000 else f"{metres:g} 米")
+        assert metres / px == pytest.approx(w.canvas.view.metres_per_pixel)
+        assert str(int(metres))[0] in "125"
+        assert set(str(int(metres))[1:]) <= {"0"}  # 1, 2 or 5 times a power of ten

@@ -212,7 +212,8 @@ class DeskController(QObject):
         self._submit(op, "已办理")
 
     def open_dispatch(self, case_nos: list[str], seqs: dict[str, int] | None = None) -> None:
-        cands = self.desk.dispatch_candidates(case_nos[0]) if len(case_nos) == 1 else []
+        cands = (self.desk.dispatch_candidates(case_nos[0]) if len(case_nos) == 1
+                 else self.desk.bulk_dispatch_candidates(case_nos))
         dialog = DispatchDialog(case_nos, cands, self.desk.department_names, self.window)
         self.active_dialog = dialog
         dialog.accepted.connect(lambda: self._dispatch(case_nos, seqs or {}, dialog.params()))

@@ -43,6 +43,7 @@ class CaseDetailWidget(QWidget):
         self.timeline = QTreeWidget()
         self.timeline.setHeaderLabels(["时间", "环节", "操作人", "说明"])
         self.timeline.setRootIsDecorated(False)
+        self.timeline.setMinimumHeight(200)  # about eight events before it scrolls
         self.timeline.setColumnWidth(0, 130)
         self.timeline.setColumnWidth(1, 80)
         self.timeline.setColumnWidth(2, 120)

@@ -39,6 +39,8 @@ class EvaluationView(QWidget):
         self.store_path = store_path
         self.result: EvaluationResult | None = None
         self.scheme = QComboBox()  # filled when first shown (reading the schemes is not start-up work)
+        self.scheme.setMinimumWidth(380)
+        self.scheme.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.period = QLineEdit(svc.default_period())
         self.period.setMaximumWidth(200)
         self.period.setPlaceholderText("2026-10 / 2026Q3 / 2026")

@@ -8,6 +8,7 @@ point being filed, measure lines, a flash on a searched feature) are drawn on to
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
@@ -71,6 +72,7 @@ class MapCanvas(QWidget):
         self._picked: tuple[float, float] | None = None
         self._highlight: tuple[float, float, float, float] | None = None
         self._selection: list[tuple[float, float]] = []
+        self._composite: _Cached | None = None
         self.labels_drawn: list[str] = []  # texts of the last label pass (for tests and status)
         self.last_render_ms: float | None = None
         self._rerender = QTimer(self, singleShot=True, interval=120)
@@ -132,6 +134,7 @@ class MapCanvas(QWidget):
             return
         t0 = perf_counter()
         mpp = self.view.metres_per_pixel
+        changed = self._composite is None
         for style in self.layers.layers:
             if not style.shown_at(mpp):
                 continue
@@ -140,6 +143,7 @@ class MapCanvas(QWidget):
             cached = self._cache.get(style.name)
             if cached is None or cached.key != key:
                 self._cache[style.name] = _Cached(render_layer(self.data, style, self.view), key)
+                changed = True
         visible = tuple(s.name for s in self.layers.layers if s.shown_at(mpp))
         key = (self.view.cx, self.view.cy, self.view.scale, self.view.width, self.view.height, visible)
         cached = self._cache.get("_labels")
@@ -147,13 +151,38 @@ class MapCanvas(QWidget):
             drawn: list[str] = []
             self._cache["_labels"] = _Cached(render_labels(self.data, self.layers.layers, self.view, drawn), key)
             self.labels_drawn = drawn
+            changed = True
+        if changed:
+            self._compose(visible)
         self.update()
         self.last_render_ms = (perf_counter() - t0) * 1000
         self.rendered.emit(self.last_render_ms)
 
+    def _compose(self, visible: tuple[str, ...]) -> None:
+        """Flatten the background, every visible layer and the labels into one opaque image, so a frame
+        while dragging or wheeling is a single image blit (not one blended blit per layer)."""
+        v = self.view
+        img = QImage(v.width, v.height, QImage.Format.Format_RGB32)
+        p = QPainter(img)
+        draw_background(p, v.width, v.height)
+        for name in (*visible, "_labels"):
+            cached = self._cache.get(name)
+            if cached is not None and cached.key[:5] == (v.cx, v.cy, v.scale, v.width, v.height):
+                p.drawImage(0, 0, cached.image)
+        p.end()
+        self._composite = _Cached(img, (v.cx, v.cy, v.scale, v.width, v.height))
+
     # -- painting -----------------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
+        if self._composite is not None:
+            v = self.view
+            if self._composite.key[:5] != (v.cx, v.cy, v.scale, v.width, v.height):
+                draw_background(p, self.width(), self.height())  # the part the moved image leaves open
+            self._draw_cached(p, self._composite)
+            self._draw_overlays(p)
+            p.end()
+            return
         draw_background(p, self.width(), self.height())
         mpp = self.view.metres_per_pixel
         for style in self.layers.layers:
@@ -178,10 +207,34 @@ class MapCanvas(QWidget):
         lon0, lat1 = old.to_world(0, 0)
         lon1, lat0 = old.to_world(w, h)
         x0, y0 = self.view.to_screen(lon0, lat1)
+        if scale == self.view.scale:  # panning: a plain blit at the offset, no resampling
+            p.drawImage(QPointF(round(x0), round(y0)), cached.image)
+            return
         x1, y1 = self.view.to_screen(lon1, lat0)
         p.drawImage(QRectF(x0, y0, x1 - x0, y1 - y0), cached.image)
 
+    def scale_bar(self) -> tuple[float, str, float]:
+        """(length in metres, its label, its length in pixels) of a round-numbered bar of about 120 px."""
+        mpp = max(self.view.metres_per_pixel, 1e-6)
+        target = 120 * mpp
+        exp = 10.0 ** math.floor(math.log10(target))
+        metres = max(m * exp for m in (1, 2, 5) if m * exp <= target) if target >= exp else exp
+        label = f"{metres / 1000:g} 公里" if metres >= 1000 else f"{metres:g} 米"
+        return metres, label, metres / mpp
+
+    def _draw_scale_bar(self, p: QPainter) -> None:
+        _m, label, px = self.scale_bar()
+        x, y = 16.0, self.height() - 18.0
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        p.fillRect(QRectF(x - 6, y - 22, px + 12, 30), QColor(255, 255, 255, 200))
+        p.setPen(QPen(QColor(30, 30, 30), 2))
+        p.drawLine(QPointF(x, y), QPointF(x + px, y))
+        for tick in (x, x + px / 2, x + px):
+            p.drawLine(QPointF(tick, y), QPointF(tick, y - (6 if tick != x + px / 2 else 4)))
+        p.drawText(QRectF(x, y - 22, px, 16), Qt.AlignmentFlag.AlignCenter, label)
+
     def _draw_overlays(self, p: QPainter) -> None:
+        self._draw_scale_bar(p)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if self._selection:
             p.setPen(QPen(QColor(0, 200, 255), 2))
@@ -233,6 +286,7 @@ class MapCanvas(QWidget):
 
     def _layer_changed(self, name: str) -> None:
         self._cache.pop(name, None)
+        self._composite = None  # shown layer by layer until the re-render
         self._rerender.start()
 
     def wheelEvent(self, event: QWheelEvent) -> None:

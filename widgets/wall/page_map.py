@@ -62,6 +62,7 @@ class MapPage(WallPage):
         self._base: QImage | None = None
         self._base_key: tuple[object, ...] | None = None
         self._pulse_xy: list[QPointF] = []
+        self._bar: QImage | None = None
         self.phase = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(PULSE_MS)
@@ -136,11 +137,18 @@ class MapPage(WallPage):
         pts = data.points
         if len(pts.x):
             px, py = xy(pts.x, pts.y)
+            # thousands of markers would bury the heat layer: shrink them as the month fills up, and
+            # let closed cases recede so open and overdue ones stand out
+            size = max(3.0, min(7.5, 7.5 * math.sqrt(1500 / len(pts.x))))
             for g in GROUP_ORDER:
                 sel = data.groups == g
                 if not sel.any():
                     continue
-                p.setPen(QPen(GROUP_COLORS[g], 10 if g == "overdue" else 7.5, c=Qt.PenCapStyle.RoundCap))
+                color = QColor(GROUP_COLORS[g])
+                if g == "closed":
+                    color.setAlphaF(0.45)
+                p.setPen(QPen(color, size * (1.35 if g == "overdue" else 0.8 if g == "closed" else 1.0),
+                              c=Qt.PenCapStyle.RoundCap))
                 p.drawPoints(QPolygonF([QPointF(a, b) for a, b in zip(px[sel].tolist(), py[sel].tolist(), strict=True)]))
         # names with a dark halo so they read over the heat
         p.setFont(font(30, bold=True))
@@ -197,6 +205,14 @@ class MapPage(WallPage):
             p.drawEllipse(pt, r, r)
         self._paint_side(p)
 
+    def _legend_bar(self) -> QImage:
+        """The heat colour ramp, made once (opaque, so it reads on the panel)."""
+        if self._bar is None:
+            argb = (_LUT | np.uint32(0xFF000000)).astype(np.uint32)
+            argb[:11] = 0xFF14306A
+            self._bar = QImage(np.ascontiguousarray(argb).data, 256, 1, 4 * 256, QImage.Format.Format_ARGB32).copy()
+        return self._bar
+
     def _paint_side(self, p: QPainter) -> None:
         snap = self.snapshot
         m = 24.0
@@ -233,9 +249,6 @@ class MapPage(WallPage):
         p.setPen(MUTED)
         p.setFont(font(22))
         p.drawText(QRectF(inner.left(), y, inner.width(), 34), Qt.AlignmentFlag.AlignVCenter, "热力：本月案件密度")
-        bar = QImage(256, 1, QImage.Format.Format_ARGB32)
-        for i in range(256):
-            bar.setPixel(i, 0, int(_LUT[i]) | 0xFF000000 if i > 10 else 0xFF14306A)
-        p.drawImage(QRectF(inner.left(), y + 42, inner.width(), 22), bar)
+        p.drawImage(QRectF(inner.left(), y + 42, inner.width(), 22), self._legend_bar())
         p.drawText(QRectF(inner.left(), y + 66, inner.width(), 30), Qt.AlignmentFlag.AlignLeft, "低")
         p.drawText(QRectF(inner.left(), y + 66, inner.width(), 30), Qt.AlignmentFlag.AlignRight, "高")

@@ -172,7 +172,10 @@ class CaseBuilder:
     def escalate(self, when: str, level: int = 1) -> CaseBuilder:
         return self._ev(when, "escalate", "boss", "leader", {"level": level})
 
-    def callback(self, when: str, satisfaction: str) -> CaseBuilder:
+    def callback(self, when: str, satisfaction: str | bool) -> CaseBuilder:
+        """A 回访: a text satisfaction (满意/不满意), or the simulator's ``{"callback": true, "satisfied": …}``."""
+        if isinstance(satisfaction, bool):
+            return self._ev(when, "comment", "op1", "intake", {"callback": True, "satisfied": satisfaction})
         return self._ev(when, "comment", "op1", "intake", {"satisfaction": satisfaction, "text": "回访"})
 
     def void(self, when: str) -> CaseBuilder:

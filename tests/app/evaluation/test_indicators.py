@@ -36,7 +36,7 @@ def build_october(store) -> History:
      .dispatch(at("10-03", "09:30"), "D1", deadline=at("10-06")).handle(at("10-08"))
      .send_check(at("10-08", "10:00")).check(at("10-08", "11:00"), passed=False).handle(at("10-09"))
      .send_check(at("10-09", "10:00")).check(at("10-09", "11:00")).close(at("10-10"))
-     .callback(at("10-11"), "不满意"))
+     .callback(at("10-11"), satisfaction=False))  # the simulator's form: {"callback": true, "satisfied": false}
     (h.case("C3", A, source="hotline_12345", reporter="op1", reported=at("10-05"))
      .send_verify(at("10-05", "09:10")).verify(at("10-05", "09:30"), by="insp2").register(at("10-05", "10:00"))
      .dispatch(at("10-05", "10:30"), "D2", deadline=at("10-10"), by="disp2")

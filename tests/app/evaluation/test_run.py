@@ -178,3 +178,22 @@ def test_window_units_come_from_manual_entries(october):
     res = ev.evaluate(october, "yihuang_windows", "2026-10")
     assert [u.code for u in res.units] == ["W01"]
     assert res.unit("W01").item("handling").points == pytest.approx(38)  # 40 − 2, deductions-only item
+
+
+def test_standard_scheme_on_the_simulated_demo_city(demo_store):
+    """The engine-recorded simulated season: every district is scored and the city indicators are real."""
+    from app.evaluation import indicators as ind
+
+    last = demo_store.conn.execute("SELECT max(at) FROM case_event").fetchone()[0]
+    month = parse_period(last[:7])
+    prev = month.previous_months(2)[0]  # a whole month of data
+    res = ev.evaluate(demo_store, "standard", prev, "district")
+    assert res.units
+    assert all(u.rank is not None for u in res.units)
+    city = ind.compute(demo_store, "centre", prev, ["centre"],
+                       ["reported", "closed", "closure_rate", "callbacks", "satisfaction_rate"])["centre"]
+    assert city["reported"].value > 0
+    assert city["closed"].value > 0
+    assert 0 < city["closure_rate"].value <= 1
+    assert city["callbacks"].value > 0  # the simulator's {"callback": true, "satisfied": …} comments
+    assert 0 < city["satisfaction_rate"].value <= 1
