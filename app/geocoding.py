@@ -68,6 +68,7 @@ class Geocoder:
         self._book: AddressBook | None = None  # built on the first search (reverse geocoding needs none)
         self._parts: tuple[base_repo.PartArrays, NearestIndex] | None = None
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     # -- points ----------------------------------------------------------------------------------------
     def reverse(self, lon: float, lat: float) -> Place:
@@ -79,22 +80,55 @@ class Geocoder:
     def grids_at(self, lons: Any, lats: Any) -> np.ndarray:
         return self.reverse_geocoder.grid_codes(lons, lats)
 
-    def nearest_part(self, lon: float, lat: float, max_distance_m: float = 200.0,
+    def nearest_part(self, lon: float, lat: float, max_distance_m: float | None = 200.0,
                      class_code: str | None = None) -> NearestPart | None:
-        arrays, index = self._part_index()
+        """The nearest part (of a class) within ``max_distance_m``; None if there is none.
+
+        With a distance limit this reads only the parts in the surrounding box through the store's R-tree
+        (milliseconds, even with 2,000,000 parts); without one it uses an in-memory index of all parts.
+        """
         x, y = self.projector.forward_xy([lon], [lat])
+        if max_distance_m is not None:
+            pad_lat = max_distance_m / 110_000.0
+            pad_lon = pad_lat / max(0.1, float(np.cos(np.radians(lat))))
+            arrays = base_repo.part_points_in_bbox(
+                self._read_conn(), lon - pad_lon, lat - pad_lat, lon + pad_lon, lat + pad_lat, class_code
+            )
+            if len(arrays.code) == 0:
+                return None
+            px, py = self.projector.forward_xy(arrays.x, arrays.y)
+            d = np.hypot(px - x[0], py - y[0])
+            i = int(np.argmin(d))
+            if d[i] > max_distance_m:
+                return None
+            return NearestPart(str(arrays.code[i]), str(arrays.class_code[i]), float(arrays.x[i]),
+                               float(arrays.y[i]), float(d[i]))
+        all_parts, index = self._part_index()
         if class_code is None:
-            idx, dist = index.nearest(x, y, max_distance=max_distance_m)
+            idx, dist = index.nearest(x, y)
             if idx[0] < 0:
                 return None
-            i, d = int(idx[0]), float(dist[0])
+            j, dj = int(idx[0]), float(dist[0])
         else:
-            hits = [int(h) for h in index.within(float(x[0]), float(y[0]), max_distance_m) if arrays.class_code[h] == class_code]
-            if not hits:
+            cand = np.flatnonzero(all_parts.class_code == class_code)
+            if len(cand) == 0:
                 return None
-            i = hits[0]
-            d = float(np.hypot(index.xs[i] - x[0], index.ys[i] - y[0]))
-        return NearestPart(str(arrays.code[i]), str(arrays.class_code[i]), float(arrays.x[i]), float(arrays.y[i]), d)
+            dd = np.hypot(index.xs[cand] - x[0], index.ys[cand] - y[0])
+            j = int(cand[int(np.argmin(dd))])
+            dj = float(dd.min())
+        return NearestPart(str(all_parts.code[j]), str(all_parts.class_code[j]), float(all_parts.x[j]),
+                           float(all_parts.y[j]), dj)
+
+    def _read_conn(self) -> sqlite3.Connection:
+        """The caller's connection for an in-memory store, else one read-only connection per thread."""
+        if self._conn is not None:
+            return self._conn
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            assert self._path is not None
+            conn = connect(self._path, readonly=True)
+            self._local.conn = conn
+        return conn
 
     def _part_index(self) -> tuple[base_repo.PartArrays, NearestIndex]:
         with self._lock:

@@ -557,6 +557,24 @@ def part_arrays(conn: sqlite3.Connection) -> PartArrays:
     return PartArrays(np.asarray(codes, dtype=object), np.asarray(classes, dtype=object), xs, ys)
 
 
+def part_points_in_bbox(conn: sqlite3.Connection, minx: float, miny: float, maxx: float, maxy: float,
+                        class_code: str | None = None) -> PartArrays:
+    """Parts whose envelope meets the box (through the R-tree), as arrays: the nearest-part query near a click."""
+    r = gpkg.rtree_name("part")
+    sql = (f"SELECT p.code, p.class_code, p.geom FROM {r} AS t JOIN part AS p ON p.fid = t.id "
+           "WHERE t.maxx >= ? AND t.minx <= ? AND t.maxy >= ? AND t.miny <= ?")
+    params: list[Any] = [minx, maxx, miny, maxy]
+    if class_code:
+        sql += " AND p.class_code = ?"
+        params.append(class_code)
+    rows = conn.execute(sql, params).fetchall()
+    if not rows:
+        return PartArrays(np.empty(0, dtype=object), np.empty(0, dtype=object), np.empty(0), np.empty(0))
+    codes, classes, blobs = zip(*rows)
+    xs, ys = decode_points(blobs)
+    return PartArrays(np.asarray(codes, dtype=object), np.asarray(classes, dtype=object), xs, ys)
+
+
 @dataclass(frozen=True)
 class AddressArrays:
     """Addresses as parallel lists and coordinate arrays (search and reverse geocoding need no objects)."""

@@ -407,16 +407,18 @@ def unit_rows(conn: sqlite3.Connection, kind: str) -> list[dict[str, Any]]:
         sql = ("SELECT d.code, d.name, d.city AS parent, (SELECT count(*) FROM unit_grid g "
                "WHERE g.district_code = d.code) AS grid_count, (SELECT count(*) FROM road r "
                "WHERE r.district_code = d.code) AS road_count, (SELECT g.area_class FROM unit_grid g "
-               "WHERE g.district_code = d.code GROUP BY g.area_class ORDER BY count(*) DESC LIMIT 1) AS area_class "
+               "WHERE g.district_code = d.code GROUP BY g.area_class ORDER BY count(*) DESC, g.area_class LIMIT 1) AS area_class "
                "FROM district d ORDER BY d.code")
     elif kind == "street":
         sql = ("SELECT s.code, s.name, s.district_code AS parent, (SELECT count(*) FROM unit_grid g "
                "WHERE g.street_code = s.code) AS grid_count, (SELECT g.area_class FROM unit_grid g "
-               "WHERE g.street_code = s.code GROUP BY g.area_class ORDER BY count(*) DESC LIMIT 1) AS area_class "
+               "WHERE g.street_code = s.code GROUP BY g.area_class ORDER BY count(*) DESC, g.area_class LIMIT 1) AS area_class "
                "FROM street s ORDER BY s.code")
     elif kind == "community":
         sql = ("SELECT c.code, c.name, c.street_code AS parent, (SELECT count(*) FROM unit_grid g "
-               "WHERE g.community_code = c.code) AS grid_count FROM community c ORDER BY c.code")
+               "WHERE g.community_code = c.code) AS grid_count, (SELECT g.area_class FROM unit_grid g "
+               "WHERE g.community_code = c.code GROUP BY g.area_class ORDER BY count(*) DESC, g.area_class LIMIT 1) "
+               "AS area_class FROM community c ORDER BY c.code")
     elif kind == "grid":
         sql = ("SELECT code, code AS name, community_code AS parent, area_class, road_class, key_area, 1 AS grid_count "
                "FROM unit_grid ORDER BY code")

@@ -91,8 +91,15 @@ def _attributes(row: dict[str, Any]) -> dict[str, object]:
             continue
         out[k] = v
     if "area_class" in row:  # schemes read "1"/"2"; the unit's most common grid class, 一类 when unknown
-        out["area_class"] = "2" if "二" in str(row.get("area_class") or "") else "1"
+        out["area_class"] = area_class_key(row.get("area_class"))
     return out
+
+
+def area_class_key(value: object) -> str:
+    """The store's area class (``一类区域``/``二类区域``, or ``1``/``2`` from an import) as the schemes' key
+    ``"1"``/``"2"``; unknown or empty is 一类 (the stricter table), as ``docs/formulas.md`` says."""
+    text = str(value or "").strip()
+    return "2" if ("二" in text or text.startswith("2") or text.upper() in ("II", "B")) else "1"
 
 
 def build_units(store: Store, scheme: Scheme, kind: str, period: Period) -> tuple[list[UnitInput], list[str]]:
@@ -131,6 +138,17 @@ def _entry_periods(period: Period) -> list[Period]:
 def manual_entries(store: Store, scheme_id: str, period: Period) -> list[ManualEntry]:
     rows = repo.score_entries(store.conn, scheme_id, [period.key])
     return [ManualEntry(r.unit_code, r.item, r.points, r.reason or "", r.evidence or "", r.entered_by) for r in rows]
+
+
+def latest_full_month(store: Store) -> Period | None:
+    """The last calendar month that ended before the latest recorded event (the month a bulletin covers);
+    ``None`` for a store without events."""
+    from app.evaluation.periods import parse_period as _parse
+
+    last = repo.last_event_at(store.conn)
+    if last is None:
+        return None
+    return _parse(last[:7]).previous_months(2)[0]
 
 
 def _months_with_data(store: Store, period: Period) -> list[Period]:

@@ -101,3 +101,20 @@ def test_geocoder_is_shared_and_outlives_its_store(demo_store_path):
     near = geo.nearest_part(p.geom.x, p.geom.y)  # the part index loads through its own connection
     assert near is not None
     assert near.code == p.code
+
+
+def test_nearest_part_bounded_and_unbounded_agree(ro):
+    geo = get_geocoder(ro)
+    for g in br.grids(ro.conn)[::60]:
+        p = g.geom.representative_point()
+        near = geo.nearest_part(p.x, p.y, max_distance_m=400)
+        anywhere = geo.nearest_part(p.x, p.y, max_distance_m=None)
+        assert anywhere is not None
+        if near is not None:
+            assert near.code == anywhere.code
+            assert abs(near.distance_m - anywhere.distance_m) < 1e-6
+        else:
+            assert anywhere.distance_m > 400
+        bin_ = geo.nearest_part(p.x, p.y, max_distance_m=None, class_code="0305")
+        assert bin_ is not None
+        assert bin_.class_code == "0305"
