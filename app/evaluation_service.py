@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app.evaluation.model import EvaluationResult
 from app.progress import Progress
 from app.store_access import open_store
+
+if TYPE_CHECKING:  # the evaluation package loads with the first run, not at console start
+    from app.evaluation.model import EvaluationResult
 
 
 @dataclass(frozen=True)

@@ -162,8 +162,9 @@ class MapData:
         self._names: dict[str, dict[str, str]] | None = None
 
     def close(self) -> None:
-        self.closed = True
-        self._conn.close()
+        with self._lock:  # never while a background load is inside a query on this connection
+            self.closed = True
+            self._conn.close()
 
     # -- extent --------------------------------------------------------------------------------------
     def extent(self) -> tuple[float, float, float, float]:
@@ -258,6 +259,17 @@ class MapData:
             self._points.pop("case", None)
             return True
         return False
+
+    def is_loaded(self, name: str) -> bool:
+        """Whether a layer's data is in memory (drawing it will not wait on the store)."""
+        return name in self._points or name in self._polygons
+
+    def load(self, name: str) -> None:
+        """Load a layer's data (for a background thread: the big layers load while the map is shown)."""
+        if name in ("part", "case"):
+            self.points(name)
+        else:
+            self.polygons(name)
 
     def invalidate(self, layers: set[str]) -> None:
         for name in layers:

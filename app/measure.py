@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from functools import cache
-
-from pyproj import Geod
+from typing import Any
 
 
 @cache
-def _geod() -> Geod:
+def _geod() -> Any:
+    from pyproj import Geod  # on first measure, not at console start
+
     return Geod(ellps="GRS80")
 
 

@@ -23,6 +23,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _FIRST_PAINT = r"""
 import os, sys, time, json, resource
 t0 = time.perf_counter()
+c0 = time.process_time()
 sys.path.insert(0, {root!r})
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from PySide6.QtCore import QTimer
@@ -38,6 +39,13 @@ w.canvas.refresh()
 w.canvas.repaint()
 app.processEvents()
 t1 = time.perf_counter()
+cpu = time.process_time() - c0
+# the big layers (grids, parts, cases) load on worker threads after the first paint: time to the full map
+from PySide6.QtCore import QEventLoop
+while w.canvas.loading and time.perf_counter() - t1 < 60:
+    app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+app.processEvents()
+t2 = time.perf_counter()
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 if {full}:
     # load every layer a user can switch on, then render at full extent and street level
@@ -52,7 +60,7 @@ if {full}:
     w.canvas.refresh()
     app.processEvents()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({{"first_paint_s": t1 - t0, "peak_rss_mb": rss}}))
+print(json.dumps({{"first_paint_s": t1 - t0, "first_paint_cpu_s": cpu, "complete_s": t2 - t0, "peak_rss_mb": rss}}))
 w.close()
 """
 
@@ -67,9 +75,13 @@ def _subprocess(store: Path, full: bool) -> dict[str, float]:
 def console_first_paint(scale: str) -> list[dict[str, Any]]:
     store = cached_store(scale)
     _subprocess(store, False)  # warm the OS file cache once
-    runs = [_subprocess(store, False)["first_paint_s"] for _ in range(3)]
-    return [result("console_first_paint", "seconds", statistics.median(runs), "s", scale, runs=len(runs),
-                   target="< 2 (demo)")]
+    runs = [_subprocess(store, False) for _ in range(3)]
+    med = statistics.median(r["first_paint_s"] for r in runs)
+    return [result("console_first_paint", "seconds", med, "s", scale, runs=len(runs), target="< 2 (demo)",
+                   cpu_s=statistics.median(r["first_paint_cpu_s"] for r in runs),
+                   load=os.getloadavg()[0]),
+            result("console_first_paint", "complete_map_s", statistics.median(r["complete_s"] for r in runs), "s",
+                   scale, note="grids, parts and cases loaded on worker threads and drawn")]
 
 
 def console_memory(scale: str) -> list[dict[str, Any]]:
@@ -93,7 +105,7 @@ def _window(scale: str) -> tuple[Any, Any]:
 
 
 def map_frame(scale: str) -> list[dict[str, Any]]:
-    app, w = _window(scale)
+    _app, w = _window(scale)
     c = w.canvas
     out = []
     ext = w.ctx.map_data.extent()

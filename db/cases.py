@@ -295,6 +295,21 @@ def update_state_rows(conn: sqlite3.Connection, rows: Iterable[tuple[Any, ...]])
     conn.executemany(_UPDATE_STATE, ((*r[1:n], r[0]) for r in rows))
 
 
+def update_state_changes(conn: sqlite3.Connection,
+                         changes: Iterable[tuple[str, tuple[int, ...], tuple[Any, ...]]]) -> None:
+    """Update only the columns that changed: ``(case_no, column indexes into STATE_COLUMNS, values)``.
+
+    SQLite rewrites an index only when one of its columns is SET, and ``case_state`` carries many
+    indexes (inbox, evaluation), so naming just the changed columns makes bulk updates much cheaper.
+    """
+    groups: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
+    for case_no, idx, values in changes:
+        groups.setdefault(idx, []).append((*values, case_no))
+    for idx, params in groups.items():
+        sets = ", ".join(f"{STATE_COLUMNS[i]}=?" for i in idx)
+        conn.executemany(f"UPDATE case_state SET {sets} WHERE case_no=?", params)
+
+
 def count_states(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM case_state").fetchone()[0])
 

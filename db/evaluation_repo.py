@@ -162,6 +162,42 @@ def events_by_unit(
     return _grouped(conn, sql, {"s": start, "e": end})
 
 
+def _split_grouped(conn: sqlite3.Connection, sql: str, params: dict[str, Any],
+                   n: int) -> list[dict[str, list[str]]]:
+    """Like :func:`_grouped` for a query with ``n`` ``group_concat`` columns (one per count); a unit appears
+    in a count only when it has cases in it, as if each count had been its own query."""
+    out: list[dict[str, list[str]]] = [{} for _ in range(n)]
+    for row in conn.execute(sql, params):
+        unit = row[0]
+        if unit is None:
+            continue
+        for i in range(n):
+            if row[i + 1]:
+                out[i][str(unit)] = _split(row[i + 1])
+    return out
+
+
+# A report is valid (有效) once accepted before the end: registered before the end implies accepted (register
+# needs an accepted case); only the few reports not registered by then are looked up in their history.
+_VALID_REPORT = (
+    "((s.registered_at IS NOT NULL AND s.registered_at < :e) OR s.self_handled = 1 OR EXISTS ("
+    "SELECT 1 FROM case_event a WHERE a.case_no = s.case_no AND a.at < :e "
+    "AND (a.action IN ('accept', 'self_handle') "
+    "OR (a.action = 'verify' AND json_extract(a.payload, '$.passed') = 1))))"
+)
+
+
+def _reported_sql(kind: str) -> tuple[str, str]:
+    if kind in AREA_COLUMNS or kind in ("department", "centre"):
+        u = unit_expr(kind, event=False) or "NULL"
+    elif kind in (*POSTS, "person"):
+        u = "s.reporter_id"
+    else:  # post: all reports belong to the inspector post when an inspector filed them
+        u = "CASE WHEN s.source = 'inspector' THEN 'inspector' END"
+    cond = " AND s.source = 'inspector'" if kind == "inspector" else ""
+    return u, cond
+
+
 def reported_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, *,
                      valid: bool = False, sources: Sequence[str] = (), flt: str = "") -> dict[str, list[str]]:
     """Cases reported in ``[start, end)`` per unit; ``valid`` keeps those accepted before ``end``.
@@ -169,31 +205,32 @@ def reported_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, 
     Reports are read from ``case_state`` by ``reported_at`` (cases are stored in report order, so the
     rows of one period sit together on disk).
     """
-    if kind in AREA_COLUMNS or kind in ("department", "centre"):
-        u = unit_expr(kind, event=False)
-    elif kind in (*POSTS, "person"):
-        u = "s.reporter_id"
-    else:  # post: all reports belong to the inspector post when an inspector filed them
-        u = "CASE WHEN s.source = 'inspector' THEN 'inspector' END"
-    cond = ""
+    u, cond = _reported_sql(kind)
     if sources:
         cond += " AND s.source IN (" + ",".join(f"'{x}'" for x in sources) + ")"
-    if kind == "inspector":
-        cond += " AND s.source = 'inspector'"
     if valid:
-        # registered before the end ⇒ accepted (register needs an accepted case); only the few reports not
-        # registered by then are looked up in their history, so this stays one range scan of case_state
-        cond += (
-            " AND ((s.registered_at IS NOT NULL AND s.registered_at < :e) OR s.self_handled = 1 OR EXISTS ("
-            "SELECT 1 FROM case_event a WHERE a.case_no = s.case_no AND a.at < :e "
-            "AND (a.action IN ('accept', 'self_handle') "
-            "OR (a.action = 'verify' AND json_extract(a.payload, '$.passed') = 1))))"
-        )
+        cond += f" AND {_VALID_REPORT}"
     sql = (
         f"SELECT {u} AS unit, group_concat(s.case_no) FROM case_state s "
         f"WHERE s.reported_at >= :s AND s.reported_at < :e{cond} {flt} GROUP BY unit"
     )
     return _grouped(conn, sql, {"s": start, "e": end})
+
+
+def reports_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, *,
+                    flt: str = "") -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, list[str]]]:
+    """(reported, valid, public) in one scan of the period's reports: the same three counts as
+    :func:`reported_by_unit` without / with ``valid`` / with ``sources=PUBLIC_SOURCES``."""
+    u, cond = _reported_sql(kind)
+    public = "s.source IN (" + ",".join(f"'{x}'" for x in PUBLIC_SOURCES) + ")"
+    sql = (
+        f"SELECT {u} AS unit, group_concat(s.case_no), "
+        f"group_concat(CASE WHEN {_VALID_REPORT} THEN s.case_no END), "
+        f"group_concat(CASE WHEN {public} THEN s.case_no END) FROM case_state s "
+        f"WHERE s.reported_at >= :s AND s.reported_at < :e{cond} {flt} GROUP BY unit"
+    )
+    a, b, c = _split_grouped(conn, sql, {"s": start, "e": end}, 3)
+    return a, b, c
 
 
 def registered_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str,
@@ -243,12 +280,42 @@ def closed_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, *,
     return events_by_unit(conn, kind, "close", start, end, distinct=True, where=cond, flt=flt)
 
 
+def closed_pair_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str,
+                        flt: str = "") -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(closed, closed on time) in one pass: the same counts as :func:`closed_by_unit` without and with
+    ``on_time``."""
+    if kind in AREA_COLUMNS or kind in ("department", "centre"):
+        sql = (
+            f"SELECT {unit_expr(kind, event=False)} AS unit, group_concat(s.case_no), "
+            f"group_concat(CASE WHEN {ON_TIME_CLOSE} THEN s.case_no END) FROM case_state s "
+            "WHERE s.closed_at >= :s AND s.closed_at < :e AND s.status = 'closed' AND s.self_handled = 0 "
+            f"{flt} GROUP BY unit"
+        )
+        a, b = _split_grouped(conn, sql, {"s": start, "e": end}, 2)
+        return a, b
+    return (closed_by_unit(conn, kind, start, end, flt=flt),
+            closed_by_unit(conn, kind, start, end, on_time=True, flt=flt))
+
+
 def _open_at(bound: str, select: str, where: str) -> str:
     """``select … where`` for cases not closed (or voided) before ``bound``, as a UNION ALL of two index
     ranges on ``case_state_open_at`` (``closed_at >= bound`` and ``closed_at IS NULL``): with an ``OR`` the
     planner scans a whole unit index instead."""
     return (f"{select} FROM case_state s WHERE s.closed_at >= {bound} {where} UNION ALL "
             f"{select} FROM case_state s WHERE s.closed_at IS NULL {where}")
+
+
+def open_since_by_unit(conn: sqlite3.Connection, kind: str, end: str, cut: str,
+                       flt: str = "") -> dict[str, list[str]]:
+    """Cases open at ``end`` (registered, not closed or voided before ``end``) registered before ``cut``:
+    长效治理 cases still open long after they were filed. A case of a person kind has no unit (``{}``)."""
+    u = unit_expr(kind, event=False)
+    if u is None:
+        return {}
+    inner = _open_at(":e", f"SELECT {u} AS unit, s.case_no AS case_no",
+                     f"AND s.registered_at < :cut AND s.registered_at < :e {flt}")
+    sql = f"SELECT unit, group_concat(case_no) FROM ({inner}) GROUP BY unit"
+    return _grouped(conn, sql, {"e": end, "cut": cut})
 
 
 def overdue_open_by_unit(conn: sqlite3.Connection, kind: str, end: str, flt: str = "") -> dict[str, list[str]]:
@@ -491,6 +558,17 @@ def manual_unit_codes(conn: sqlite3.Connection, scheme: str, periods: Iterable[s
     return [r[0] for r in conn.execute(
         f"SELECT DISTINCT unit_code FROM score_entry WHERE scheme = ? AND period IN ({marks}) ORDER BY unit_code",
         (scheme, *keys))]
+
+
+def entry_periods(conn: sqlite3.Connection, scheme: str) -> list[str]:
+    """Period keys with manual entries of a scheme (months a manual-only scheme has data for)."""
+    return [str(r[0]) for r in conn.execute(
+        "SELECT DISTINCT period FROM score_entry WHERE scheme = ? ORDER BY period", (scheme,))]
+
+
+def first_event_at(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT min(at) FROM case_event").fetchone()
+    return str(row[0]) if row and row[0] else None
 
 
 def last_event_at(conn: sqlite3.Connection) -> str | None:

@@ -90,6 +90,9 @@ class MainWindow(QMainWindow):
         if shutdown is not None:
             shutdown()
             self.shutdown = None
+            from PySide6.QtCore import QThreadPool
+
+            QThreadPool.globalInstance().waitForDone(5000)  # background layer loads end on the closed store
         super().closeEvent(event)
 
     def add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:

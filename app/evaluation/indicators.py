@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from app.evaluation.model import Indicator
@@ -40,6 +41,8 @@ class Ctx:
     period: Period
     flt: str = ""
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # counts computed together with another one (one scan gives 结案数 and 按期结案数), by name and filter
+    memo: dict[tuple[str, str], Counts] = field(default_factory=dict)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -96,32 +99,58 @@ def _events(action: str, where: str = "", distinct: bool = False, charge_dispatc
     return fn
 
 
+def _family(c: Ctx, name: str, names: tuple[str, ...], fn: Callable[[], tuple[Counts, ...]]) -> Counts:
+    """``name`` from a query that computes all of ``names`` in one scan; the others are kept in the memo."""
+    key = (name, c.flt)
+    if key not in c.memo:
+        for n, got in zip(names, fn()):
+            c.memo[(n, c.flt)] = got
+    return c.memo[key]
+
+
+_REPORTS = ("reported", "valid_reports", "public_reports")
+
+
+def _reports(c: Ctx, name: str) -> Counts:
+    return _family(c, name, _REPORTS, lambda: repo.reports_by_unit(c.conn, c.kind, c.s, c.e, flt=c.flt))
+
+
 def _reported(c: Ctx) -> Counts:
-    return repo.reported_by_unit(c.conn, c.kind, c.s, c.e, flt=c.flt)
+    return _reports(c, "reported")
 
 
 def _valid_reports(c: Ctx) -> Counts:
-    return repo.reported_by_unit(c.conn, c.kind, c.s, c.e, valid=True, flt=c.flt)
+    return _reports(c, "valid_reports")
 
 
 def _public_reports(c: Ctx) -> Counts:
-    return repo.reported_by_unit(c.conn, c.kind, c.s, c.e, sources=repo.PUBLIC_SOURCES, flt=c.flt)
+    return _reports(c, "public_reports")
 
 
 def _registered(c: Ctx) -> Counts:
     return repo.registered_by_unit(c.conn, c.kind, c.s, c.e, flt=c.flt)
 
 
+_CLOSED = ("closed", "closed_on_time")
+
+
+def _closed_pair(c: Ctx, name: str) -> Counts:
+    return _family(c, name, _CLOSED, lambda: repo.closed_pair_by_unit(c.conn, c.kind, c.s, c.e, flt=c.flt))
+
+
 def _closed(c: Ctx) -> Counts:
-    return repo.closed_by_unit(c.conn, c.kind, c.s, c.e, flt=c.flt)
+    return _closed_pair(c, "closed")
 
 
 def _closed_on_time(c: Ctx) -> Counts:
-    return repo.closed_on_time_by_unit(c.conn, c.kind, c.s, c.e, flt=c.flt)
+    return _closed_pair(c, "closed_on_time")
 
 
 def _overdue_open(c: Ctx) -> Counts:
-    return repo.overdue_open_by_unit(c.conn, c.kind, c.e, flt=c.flt)
+    key = ("overdue_open", c.flt)
+    if key not in c.memo:
+        c.memo[key] = repo.overdue_open_by_unit(c.conn, c.kind, c.e, flt=c.flt)
+    return c.memo[key]
 
 
 def _due_to_handle(c: Ctx) -> Counts:
@@ -195,7 +224,7 @@ def _escalated_overdue(c: Ctx) -> Counts:
         where="AND s.handle_deadline IS NOT NULL AND s.self_handled = 0 "
               "AND (s.handled_at IS NULL OR s.handled_at > s.handle_deadline)",
     )
-    overdue = repo.overdue_open_by_unit(c.conn, c.kind, c.e, flt=c.flt)
+    overdue = _overdue_open(c)
     out: Counts = {}
     for unit, cases in esc.items():
         bad = set(late_closed.get(unit, ())) | set(overdue.get(unit, ()))
@@ -203,6 +232,50 @@ def _escalated_overdue(c: Ctx) -> Counts:
         if hit:
             out[unit] = hit
     return out
+
+
+LONG_TERM_DAYS = 30  # default of [indicator_definitions.long_term_cases] days
+
+
+def _long_term_at(c: Ctx, end: date) -> Counts:
+    days = int(c.options.get("long_term_cases", {}).get("days", LONG_TERM_DAYS))
+    e = f"{end.isoformat()}T00:00:00+08:00"
+    cut = f"{(end - timedelta(days=days)).isoformat()}T00:00:00+08:00"
+    return repo.open_since_by_unit(c.conn, c.kind, e, cut, flt=c.flt)
+
+
+def _long_term_cases(c: Ctx) -> Counts:
+    """长效治理案件: cases of U still open at the end of P that were registered more than N days (default 30)
+    before it."""
+    return _long_term_at(c, c.period.end)
+
+
+def _long_term_cases_prev(c: Ctx) -> Counts:
+    """The same count at the end of the period just before P (for 环比)."""
+    return _long_term_at(c, c.period.start)
+
+
+# The stage-ending actions of each post (what 郑州 4.2 岗位 按时程度 times): the deadline of each is the
+# ``_stage_deadline`` the engine recorded when the stage began.
+POST_ACTIONS = {
+    "inspector": ("verify", "check"),
+    "intake": ("accept", "send_verify", "send_check"),
+    "shift_lead": ("register", "close"),
+    "dispatcher": ("dispatch",),
+}
+
+
+def _post_actions(on_time: bool) -> CountFn:
+    def fn(c: Ctx) -> Counts:
+        actions = POST_ACTIONS.get(c.kind) or tuple(dict.fromkeys(a for v in POST_ACTIONS.values() for a in v))
+        out: Counts = {}
+        for action in actions:
+            got = repo.events_by_unit(c.conn, c.kind, action, c.s, c.e, where=_ON_TIME if on_time else "",
+                                      flt=c.flt)
+            for unit, cases in got.items():
+                out.setdefault(unit, []).extend(cases)
+        return {u: sorted(v) for u, v in out.items()}
+    return fn
 
 
 _FAILED = "AND json_extract(e.payload, '$.passed') = 0"
@@ -252,6 +325,8 @@ DEFINITIONS: dict[str, Definition] = {d.name: d for d in (
     Definition("escalated", "督办数", _events("escalate")),
     Definition("escalated_repeat", "再次督办数", _events("escalate", _REPEAT_ESCALATION)),
     Definition("escalated_overdue", "督办件未按时办结数", _escalated_overdue),
+    Definition("long_term_cases", "长效治理案件数", _long_term_cases),
+    Definition("long_term_cases_prev", "上期长效治理案件数", _long_term_cases_prev),
     Definition("callbacks", "回访数", _callbacks),
     Definition("satisfied", "满意数", _satisfied),
     Definition("satisfaction_rate", "满意率", numerator="satisfied", denominator="callbacks", good=True),
@@ -278,6 +353,10 @@ DEFINITIONS: dict[str, Definition] = {d.name: d for d in (
     Definition("close_on_time_rate", "按时结案率", numerator="closed_in_time", denominator="closed", good=True),
     Definition("dispatched_on_time", "按时派遣数", _dispatched_on_time),
     Definition("dispatch_on_time_rate", "按时派遣率", numerator="dispatched_on_time", denominator="dispatched", good=True),
+    Definition("post_actions", "岗位办理数", _post_actions(False)),
+    Definition("post_actions_on_time", "岗位按时办理数", _post_actions(True)),
+    Definition("post_on_time_rate", "岗位按时率", numerator="post_actions_on_time", denominator="post_actions",
+               good=True),
     Definition("voided", "作废数", _events("decide_void", _APPROVED)),
     Definition("accurate_registration_rate", "准确立案率", numerator="voided", denominator="registered",
                complement=True),
@@ -356,11 +435,12 @@ def compute_counts(store: Store, kind: str, period: Period, names: Iterable[str]
     repo.unit_expr(kind)  # validates the kind with a clear message
     wanted = _closure(names if names is not None else DEFINITIONS)
     counts: dict[str, Counts] = {}
+    memo: dict[tuple[str, str], Counts] = {}
     for n in wanted:
         base, flt = split_name(n)
         d = DEFINITIONS[base]
         if d.count is not None:
-            ctx = Ctx(store, kind, period, FILTERS[flt] if flt else "", options or {})
+            ctx = Ctx(store, kind, period, FILTERS[flt] if flt else "", options or {}, memo)
             counts[n] = d.count(ctx)
         elif d.union:
             merged: Counts = {}

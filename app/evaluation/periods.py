@@ -126,3 +126,17 @@ def parse_period(text: str) -> Period:
     except ValueError as exc:
         raise PeriodError(f"考核周期日期无效 period='{text}': {exc}; {hint}") from None
     raise PeriodError(f"考核周期格式错误 period='{text}'; {hint}")
+
+
+def shift(p: Period, n: int) -> Period:
+    """The month, quarter or year ``n`` periods after ``p`` (before it when ``n`` < 0); custom ranges have no
+    neighbours and raise."""
+    if p.kind == "month":
+        d = _add_months(p.start, n)
+        return month(d.year, d.month)
+    if p.kind == "quarter":
+        d = _add_months(p.start, 3 * n)
+        return quarter(d.year, (d.month - 1) // 3 + 1)
+    if p.kind == "year":
+        return year(p.start.year + n)
+    raise PeriodError(f"自定义周期没有上一期 period='{p.key}' (a custom range has no previous period)")

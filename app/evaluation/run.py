@@ -21,7 +21,7 @@ from typing import Any
 from app import timefmt
 from app.evaluation import indicators as ind
 from app.evaluation.model import EvaluationResult, Indicator, ManualEntry, UnitInput
-from app.evaluation.periods import Period, parse_period
+from app.evaluation.periods import Period, parse_period, shift
 from app.evaluation.scheme import Scheme, SchemeError, load_scheme
 from app.evaluation.scoring import roll_up, score
 from app.paths import SCHEMES
@@ -151,23 +151,89 @@ def latest_full_month(store: Store) -> Period | None:
     return _parse(last[:7]).previous_months(2)[0]
 
 
-def _months_with_data(store: Store, period: Period) -> list[Period]:
+def _months_with_data(store: Store, scheme: Scheme, period: Period) -> list[Period]:
+    """The months of ``period`` a roll-up reads: those that started before the latest event, and those with
+    manual entries of the scheme (a window or staff scheme has no case events at all)."""
     last = repo.last_event_at(store.conn)
+    entered = set(repo.entry_periods(store.conn, scheme.id))
     months = period.months()
-    if last is None:
-        return months[:1]
-    have = [m for m in months if m.start_at <= last]
+    have = [m for m in months if (last is not None and m.start_at <= last) or m.key in entered]
     return have or months[:1]
 
 
+# How far back a chain of earlier periods is computed (负分结转 carries a negative total month to month).
+MAX_CHAIN = 24
+
+
+def _needs_earlier(scheme: Scheme) -> bool:
+    return (scheme.year_bonus_cap is not None or scheme.carry_negative
+            or any(rn.consecutive > 1 for rn in scheme.rank_notes))
+
+
+def _chain_start(store: Store, scheme: Scheme, first: Period) -> Period:
+    """The first base period whose result the scores from ``first`` on depend on.
+
+    ``year_bonus_cap`` reads the earlier periods of the same year; ``consecutive`` rank notes the periods
+    just before; ``carry_negative`` the whole chain back to the first period with data (events or entries),
+    at most :data:`MAX_CHAIN` periods."""
+    start = first
+    if scheme.year_bonus_cap is not None:
+        while shift(start, -1).start.year == first.start.year:
+            start = shift(start, -1)
+    need = max((rn.consecutive for rn in scheme.rank_notes), default=1) - 1
+    for _ in range(need):
+        start = shift(start, -1)
+    if scheme.carry_negative:
+        oldest = [x for x in (repo.first_event_at(store.conn), *(
+            parse_period(k).start_at for k in repo.entry_periods(store.conn, scheme.id) if _is_base(scheme, k)))
+            if x]
+        floor = min(oldest) if oldest else first.start_at
+        back = first
+        for _ in range(MAX_CHAIN):
+            prev = shift(back, -1)
+            if prev.end_at <= floor:
+                break
+            back = prev
+        start = min(start, back, key=lambda q: q.start)
+    return start
+
+
+def _is_base(scheme: Scheme, key: str) -> bool:
+    try:
+        return parse_period(key).kind == scheme.period
+    except ValueError:
+        return False
+
+
+def _score_periods(store: Store, scheme: Scheme, kinds: Sequence[str], periods: Sequence[Period],
+                   uncomputed: list[str]) -> list[EvaluationResult]:
+    """Score base periods in order; when the scheme needs them (yearly bonus cap, negative carry-over,
+    N periods running) each is scored with the results of the periods before it, computed the same way."""
+    if not periods:
+        return []
+    if not _needs_earlier(scheme) or periods[0].kind not in ("month", "quarter", "year"):
+        return [_score_base(store, scheme, kinds, p, uncomputed) for p in periods]
+    p = _chain_start(store, scheme, periods[0])
+    wanted = {q.key for q in periods}
+    earlier: list[EvaluationResult] = []
+    out: list[EvaluationResult] = []
+    while p.start <= periods[-1].start:
+        res = _score_base(store, scheme, kinds, p, uncomputed, earlier)
+        earlier.append(res)
+        if p.key in wanted:
+            out.append(res)
+        p = shift(p, 1)
+    return out
+
+
 def _score_base(store: Store, scheme: Scheme, kinds: Sequence[str], period: Period,
-                uncomputed: list[str]) -> EvaluationResult:
+                uncomputed: list[str], earlier: Sequence[EvaluationResult] = ()) -> EvaluationResult:
     units: list[UnitInput] = []
     for kind in kinds:
         got, unknown = build_units(store, scheme, kind, period)
         units.extend(got)
         uncomputed.extend(n for n in unknown if n not in uncomputed)
-    return score(scheme, period.key, units, manual_entries(store, scheme.id, period))
+    return score(scheme, period.key, units, manual_entries(store, scheme.id, period), earlier=earlier)
 
 
 def evaluate_full(store: Store, scheme_id: str, period: str | Period, unit_kind: str | None = None,
@@ -180,18 +246,16 @@ def evaluate_full(store: Store, scheme_id: str, period: str | Period, unit_kind:
     uncomputed: list[str] = []
     rollup = scheme.rollup(p.kind)
     if p.kind in (scheme.period, "custom") or rollup is None:
-        result = _score_base(store, scheme, kinds, p, uncomputed)
+        result = _score_periods(store, scheme, kinds, [p], uncomputed)[0]
         progress.report(1.0, "完成")
         return Evaluation(result, p, scheme, uncomputed)
     base_kind = rollup.source_period
     if base_kind != "month":
         raise SchemeError(f"暂不支持的汇总来源周期 scheme={scheme.id} source_period='{base_kind}' (only month)")
-    months = _months_with_data(store, p)
-    monthly: list[EvaluationResult] = []
-    for i, m in enumerate(months):
-        progress.check()
-        progress.report(i / len(months), f"计算 {m.label}")
-        monthly.append(_score_base(store, scheme, kinds, m, uncomputed))
+    months = _months_with_data(store, scheme, p)
+    progress.check()
+    progress.report(0.0, f"计算 {months[0].label}")
+    monthly = _score_periods(store, scheme, kinds, months, uncomputed)
     result = roll_up(scheme, p.key, monthly, manual_entries(store, scheme.id, p))
     progress.report(1.0, "完成")
     return Evaluation(result, p, scheme, uncomputed)

@@ -8,6 +8,7 @@ the item and the field. The language is documented in ``docs/schemes.md``.
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -652,12 +653,23 @@ def load_scheme(id_or_path: str | Path) -> Scheme:
     if not path.is_file():
         known = ", ".join(list_schemes()) or "(none)"
         raise SchemeError(f"考核方案不存在 scheme='{text}' (no file {path}; known: {known})")
+    raw = path.read_bytes()
+    key = (str(path.resolve()), hashlib.sha256(raw).hexdigest())
+    hit = _LOADED.get(key)
+    if hit is not None:
+        return hit
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SchemeError(f"考核方案文件格式错误 file={path.name}: {exc}") from None
-    return parse_scheme(data, path.name)
+    scheme = parse_scheme(data, path.name)
+    _LOADED[key] = scheme
+    return scheme
+
+
+# Parsed schemes by (file, SHA-256 of its bytes): an evaluation of a year loads its scheme once per month and
+# a changed file is parsed again. Schemes are frozen; nothing mutates them after parsing.
+_LOADED: dict[tuple[str, str], Scheme] = {}
 
 
 def list_schemes() -> list[str]:

@@ -56,6 +56,7 @@ from db import cases as db_cases
 from db.cases import CaseState, EventRow, PhotoRow
 from db.store import Store
 
+_ALL_COLUMNS = tuple(range(1, len(db_cases.STATE_COLUMNS)))  # every projected column but case_no
 _TEXT_KEYS = frozenset({"reason", "feedback", "text", "comment", "address", "description"})
 EXTENSION_UNITS = ("工作时", "工作日", "小时", "自然日", "分钟")
 MAX_ESCALATION_LEVEL = 5
@@ -236,6 +237,7 @@ class _Session:
         self.refs = _Refs(engine.store, preload)
         self.numbers = CaseNumberAllocator(engine.store.conn)
         self.cache: dict[str, CaseState] = {}
+        self.written: dict[str, tuple[Any, ...]] = {}  # each cached case's row as it is in the store
         self.absent: set[str] = set()
         self.new: dict[str, CaseState] = {}
         self.changed: dict[str, CaseState] = {}
@@ -257,6 +259,7 @@ class _Session:
             self.absent.add(case_no)
         else:
             self.cache[case_no] = s
+            self.written[case_no] = db_cases.state_row(s)
         return s
 
     # -- one action -----------------------------------------------------------------------------------------
@@ -603,8 +606,20 @@ class _Session:
             keys.append((key, seq))
             prev = this
         row = db_cases.state_row
-        plan = _WritePlan(expected, events, keys, [row(s) for s in self.new.values()],
-                          [row(s) for s in self.changed.values()], list(self.photos))
+        written = self.written
+        new_rows = []
+        for no, st in self.new.items():
+            written[no] = r = row(st)
+            new_rows.append(r)
+        changes: list[tuple[str, tuple[int, ...], tuple[Any, ...]]] = []
+        for no, st in self.changed.items():
+            r = row(st)
+            old = written.get(no)
+            idx = _ALL_COLUMNS if old is None else tuple(i for i in _ALL_COLUMNS if r[i] != old[i])
+            if idx:
+                changes.append((no, idx, tuple(r[i] for i in idx)))
+            written[no] = r
+        plan = _WritePlan(expected, events, keys, new_rows, changes, list(self.photos))
         self.tail_seq, self.tail_hash = seq, prev
         self.rows.clear()
         self.photos.clear()
@@ -626,6 +641,7 @@ class _Session:
         if len(self.cache) > keep_limit:
             for no in [n for n, s in self.cache.items() if s.status in TERMINAL_STATES]:
                 del self.cache[no]
+                self.written.pop(no, None)
             self.store_was_empty = False  # evicted cases must now be looked up in the store
         if len(self.seen_keys) > 4 * keep_limit:
             self.seen_keys.clear()
@@ -640,7 +656,7 @@ class _WritePlan:
     events: list[tuple[Any, ...]]
     keys: list[tuple[str, int]]
     new_states: list[tuple[Any, ...]]
-    changed_states: list[tuple[Any, ...]]
+    changed_states: list[tuple[str, tuple[int, ...], tuple[Any, ...]]]  # (case_no, columns, values)
     photos: list[PhotoRow]
 
     def write(self, conn: sqlite3.Connection) -> None:
@@ -656,7 +672,7 @@ class _WritePlan:
         if self.new_states:
             db_cases.insert_state_rows(conn, self.new_states)
         if self.changed_states:
-            db_cases.update_state_rows(conn, self.changed_states)
+            db_cases.update_state_changes(conn, self.changed_states)
         if self.photos:
             db_cases.insert_photos(conn, self.photos)
 

@@ -124,3 +124,19 @@ def test_bulk_state_insert_writes_rtree_rows_and_keeps_the_trigger(mem_store):
         db_cases.insert_states(c, [CaseState("X-1", "reported", lon=118.0, lat=35.0, last_seq=0)])
     assert conn.execute("SELECT count(*) FROM rtree_case_state_geom").fetchone()[0] == 102
     assert fid > 1
+
+
+def test_update_only_changed_columns(mem_store):
+    s = CaseState("A1", "reported", district_code="320311", last_seq=1, lon=1.0, lat=1.0)
+    t = CaseState("A2", "reported", last_seq=2, lon=1.0, lat=1.0)
+    with mem_store.atomic() as c:
+        db_cases.insert_states(c, [s, t])
+    cols = db_cases.STATE_COLUMNS
+    status, dept, seq = cols.index("status"), cols.index("department"), cols.index("last_seq")
+    with mem_store.atomic() as c:
+        db_cases.update_state_changes(c, [("A1", (status, dept, seq), ("dispatched", "D01", 5)),
+                                          ("A2", (status, dept, seq), ("registered", None, 3)),
+                                          ("A1", (seq,), (6,))])
+    a1, a2 = db_cases.get_case(mem_store.conn, "A1"), db_cases.get_case(mem_store.conn, "A2")
+    assert (a1.status, a1.department, a1.last_seq, a1.district_code) == ("dispatched", "D01", 6, "320311")
+    assert (a2.status, a2.department, a2.last_seq) == ("registered", None, 3)

@@ -299,9 +299,9 @@ def test_approval_dialogs_with_canned_phrases(qtbot, seat, request_action, reque
     queue = {"decide_return": "return_requests", "decide_extension": "extension_requests",
              "decide_suspend": "suspend_requests", "decide_void": "void_requests"}[decide_action]
     decider_seat = seats[decider]
-    counts = decider_seat.desk.inbox.counts()
-    if queue in counts:
-        assert counts[queue] >= 1
+    assert queue in decider_seat.desk.inbox.counts()
+    # it arrives in the decider's queue by polling the shared store (another seat wrote it)
+    qtbot.waitUntil(lambda: decider_seat.desk.inbox.counts()[queue] >= 1, timeout=3000)
 
     def decide(dialog) -> None:
         assert dialog.decision_group.checkedId() == 0  # 同意

@@ -95,6 +95,9 @@ def test_console_full_extent(qtbot, seat):
     assert w.desk.inbox.model.rowCount() > 0  # the inbox opens on a queue with work in it
     w.docks["tables"].raise_()
     w.desk.tables.setCurrentIndex(1)
+    grids = w.desk.tables.views["unit_grid"]
+    qtbot.waitUntil(lambda: grids.model.rowCount() > 0)  # read when the user looks at it, not at start
+    assert not w.desk.tables.views["part"].model.rowCount()  # never looked at: nothing read
     _save(w, "tables_grids.png")
 
 

@@ -45,6 +45,9 @@ class DeskController(QObject):
         eval_dock = window.add_dock("evaluation", "考核评价", self.evaluation, Qt.DockWidgetArea.BottomDockWidgetArea)  # type: ignore[attr-defined]
         window.tabifyDockWidget(tables_dock, eval_dock)
         self.evaluation.casesRequested.connect(self.show_cases)
+        # tables and schemes are read when their tab is first looked at, not at console start
+        tables_dock.visibilityChanged.connect(lambda shown: shown and self.tables.load_shown())
+        eval_dock.visibilityChanged.connect(lambda shown: shown and self.evaluation.load_schemes_async())
         inbox_dock.raise_()
         self.tables.zoomRequested.connect(self.zoom_to_feature)
         dock = window.add_dock("detail", "案件详情", self.detail, Qt.DockWidgetArea.RightDockWidgetArea)  # type: ignore[attr-defined]

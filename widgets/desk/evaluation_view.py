@@ -4,7 +4,7 @@ in the table; export the bulletin."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from app import evaluation_service as svc
-from app.evaluation.model import EvaluationResult
 from widgets.workers import run_task
+
+if TYPE_CHECKING:
+    from app.evaluation.model import EvaluationResult
 
 
 class EvaluationView(QWidget):
@@ -38,6 +40,7 @@ class EvaluationView(QWidget):
         super().__init__(parent)
         self.store_path = store_path
         self.result: EvaluationResult | None = None
+        self._loading_schemes = False
         self.scheme = QComboBox()  # filled when first shown (reading the schemes is not start-up work)
         self.scheme.setMinimumWidth(380)
         self.scheme.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -82,20 +85,39 @@ class EvaluationView(QWidget):
         self.items.itemClicked.connect(self._item_clicked)
 
     def load_schemes(self) -> None:
+        if not self.scheme.count():
+            self._fill_schemes(svc.schemes())
+
+    def _fill_schemes(self, schemes: Any) -> None:
         if self.scheme.count():
             return
-        for s in svc.schemes():
+        for s in schemes:
             self.scheme.addItem(f"{s.name}（{s.id}）", s.id)
         idx = self.scheme.findData("standard")
         if idx >= 0:
             self.scheme.setCurrentIndex(idx)
 
+    def load_schemes_async(self) -> None:
+        """Read the schemes on a worker thread (23 files with compiled rules) so showing the view at
+        start does not hold up the console's first paint."""
+        if self.scheme.count() or self._loading_schemes:
+            return
+        self._loading_schemes = True
+
+        def done(schemes: Any) -> None:
+            self._loading_schemes = False
+            self._fill_schemes(schemes)
+
+        def failed(exc: Exception) -> None:
+            self._loading_schemes = False
+            self.status.setText(f"考核办法读取失败：{exc}")
+
+        run_task(lambda _p: svc.schemes(), done, failed)
+
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if not self.scheme.count():
-            from PySide6.QtCore import QTimer
-
-            QTimer.singleShot(0, self.load_schemes)  # after the first paint
+            self.load_schemes_async()
 
     def run(self) -> None:
         self.load_schemes()

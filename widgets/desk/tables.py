@@ -24,6 +24,7 @@ from app.attribute_tables import TABLE_TITLES, AttributeTable
 
 Index = QModelIndex | QPersistentModelIndex
 YES_NO_COLUMNS = {"key_area"}
+DEFER_MS = 300  # lazy loads start after the console's first paint
 _ROOT = QModelIndex()
 
 
@@ -35,8 +36,10 @@ class AttributeModel(QAbstractTableModel):
         self.table = table
         self._fids: list[int] = []
         self._rows: list[tuple[object, ...]] = []
+        self._started = False
 
     def reload(self) -> None:
+        self._started = True
         self.beginResetModel()
         self._fids = self.table.fids()
         self._rows = []
@@ -89,7 +92,8 @@ class AttributeModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.table.sort = self.table.columns[column]
         self.table.descending = order == Qt.SortOrder.DescendingOrder
-        self.reload()
+        if self._started:  # a lazy view not shown yet only remembers the order
+            self.reload()
 
 
 class AttributeTableView(QWidget):
@@ -144,13 +148,13 @@ class AttributeTableView(QWidget):
         self.apply_filter()
         self.view.resizeColumnsToContents()  # from the first page: codes and names are not cut off
 
-    def showEvent(self, event: Any) -> None:
-        super().showEvent(event)
+    def ensure_loaded(self) -> None:
         if not self._loaded:
-            from PySide6.QtCore import QTimer
+            self.load()
 
-            # after the window settled: a tab behind another dock is shown and hidden again at start
-            QTimer.singleShot(0, lambda: self.isVisible() and not self._loaded and self.load())
+    def on_screen(self) -> bool:
+        """Really seen (a page of a dock tabbed behind another counts as visible to Qt)."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
 
     def apply_filter(self) -> None:
         text = self.text.text().strip()
@@ -181,6 +185,19 @@ class TablesWidget(QTabWidget):
             view.zoomRequested.connect(self.zoomRequested)
             self.addTab(view, TABLE_TITLES[table])
             self.views[table] = view
+        self.currentChanged.connect(lambda _i: self.load_shown())
+
+    def load_shown(self) -> None:
+        """Fetch the first page of the table the user is looking at (nothing is read at console start)."""
+        view = self.currentWidget()
+        if isinstance(view, AttributeTableView) and view.on_screen():
+            view.ensure_loaded()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(DEFER_MS, self.load_shown)
 
     def on_changes(self, changes: Any) -> None:
         view = self.views["case_state"]

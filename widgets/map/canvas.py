@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QWidget
 from app.map_data import MapData
 from app.map_view import MapViewState
 from app.measure import format_area, format_length, path_length_m, polygon_area_m2
-from widgets.map.render import draw_background, render_labels, render_layer
+from widgets.map.render import BACKGROUND_LAYERS, data_layer, draw_background, render_labels, render_layer
 from widgets.map.styles import LayerSet, default_layers
 
 TOOLS = ("pan", "identify", "zoom_box", "measure_distance", "measure_area", "select_rect", "pick_point")
@@ -54,6 +54,8 @@ class MapCanvas(QWidget):
     cursorMoved = Signal(float, float)
     viewChanged = Signal()
     rendered = Signal(float)  # ms of the last full re-render
+    layerLoaded = Signal(str)  # a big layer arrived from its worker thread
+    loadFailed = Signal(str)
 
     def __init__(self, data: MapData, view: MapViewState | None = None, layers: LayerSet | None = None,
                  parent: QWidget | None = None) -> None:
@@ -73,6 +75,7 @@ class MapCanvas(QWidget):
         self._highlight: tuple[float, float, float, float] | None = None
         self._selection: list[tuple[float, float]] = []
         self._composite: _Cached | None = None
+        self._loading: set[str] = set()
         self.labels_drawn: list[str] = []  # texts of the last label pass (for tests and status)
         self.last_render_ms: float | None = None
         self._rerender = QTimer(self, singleShot=True, interval=120)
@@ -138,6 +141,10 @@ class MapCanvas(QWidget):
         for style in self.layers.layers:
             if not style.shown_at(mpp):
                 continue
+            need = data_layer(style.name)
+            if need in BACKGROUND_LAYERS and not self.data.is_loaded(need):
+                self._load_in_background(need)  # drawn when it arrives; the rest is shown now
+                continue
             key = (self.view.cx, self.view.cy, self.view.scale, self.view.width, self.view.height,
                    self._versions.get(style.name, 0), style.opacity)
             cached = self._cache.get(style.name)
@@ -145,7 +152,8 @@ class MapCanvas(QWidget):
                 self._cache[style.name] = _Cached(render_layer(self.data, style, self.view), key)
                 changed = True
         visible = tuple(s.name for s in self.layers.layers if s.shown_at(mpp))
-        key = (self.view.cx, self.view.cy, self.view.scale, self.view.width, self.view.height, visible)
+        loaded = tuple(n for n in sorted(BACKGROUND_LAYERS) if self.data.is_loaded(n))
+        key = (self.view.cx, self.view.cy, self.view.scale, self.view.width, self.view.height, visible, loaded)
         cached = self._cache.get("_labels")
         if cached is None or cached.key != key:
             drawn: list[str] = []
@@ -157,6 +165,32 @@ class MapCanvas(QWidget):
         self.update()
         self.last_render_ms = (perf_counter() - t0) * 1000
         self.rendered.emit(self.last_render_ms)
+
+    @property
+    def loading(self) -> bool:
+        """True while a big layer is still being loaded on a worker thread."""
+        return bool(self._loading)
+
+    def _load_in_background(self, name: str) -> None:
+        if name in self._loading:
+            return
+        from widgets.workers import run_task
+
+        self._loading.add(name)
+
+        def done(_result: object, name: str = name) -> None:
+            self._loading.discard(name)
+            if not getattr(self.data, "closed", False):  # the console may have closed meanwhile
+                self.layerLoaded.emit(name)
+                self.refresh()
+
+        def failed(exc: Exception, name: str = name) -> None:
+            self._loading.discard(name)
+            if not getattr(self.data, "closed", False):
+                self.loadFailed.emit(f"图层加载失败 {name}: {exc}")
+
+        data = self.data
+        run_task(lambda _progress: None if getattr(data, "closed", False) else data.load(name), done, failed)
 
     def _compose(self, visible: tuple[str, ...]) -> None:
         """Flatten the background, every visible layer and the labels into one opaque image, so a frame

@@ -26,6 +26,14 @@ POLY_STYLE = {
     "beat": ((0, 140, 140), 1.6, None, 9),
 }
 CLOSED_CASES_MAX_MPP = 3.0
+#: Layers big enough (city: 30k grids, 2M parts, 1M cases) to load on a worker thread after the first
+#: paint; the small ones (districts, streets, communities, roads) are drawn at once.
+BACKGROUND_LAYERS = frozenset({"unit_grid", "part", "case", "beat"})
+
+
+def data_layer(style_name: str) -> str:
+    """The data a style draws (the heat layer draws the cases)."""
+    return "case" if style_name == "heat" else style_name
 LABEL_MAX_MPP = {"district": 1e9, "street": 40, "community": 8, "unit_grid": 2.5, "road": 6, "beat": 12}
 
 
@@ -100,6 +108,8 @@ def render_labels(data: MapData, styles: list[LayerStyle], view: MapViewState,
     for name in LABEL_ORDER:
         if name not in shown or view.metres_per_pixel > LABEL_MAX_MPP.get(name, 0):
             continue
+        if name in BACKGROUND_LAYERS and not data.is_loaded(name):
+            continue  # still loading: its labels come with the re-render when it arrives
         layer = data.polygons(name)
         idx = layer.query(view.bbox())
         if len(idx) == 0 or len(idx) > 3000:

@@ -67,14 +67,14 @@ class LayerSet:
 
 
 def default_layers() -> LayerSet:
-    """Drawing order bottom → top. Grids appear at ≤ 25 m/px (a 100 m grid ≥ 4 px), parts at ≤ 4 m/px
+    """Drawing order bottom → top. Grids appear at ≤ 8 m/px (a 100 m grid ≥ 12 px), parts at ≤ 4 m/px
     as symbols (as a density raster when zoomed out), labels by layer at their own scales."""
     t = LAYER_TITLES
     return LayerSet([
         LayerStyle("district", t["district"]),
         LayerStyle("street", t["street"], max_mpp=60),
         LayerStyle("community", t["community"], max_mpp=15),
-        LayerStyle("unit_grid", t["unit_grid"], max_mpp=25),
+        LayerStyle("unit_grid", t["unit_grid"], max_mpp=8),  # ~1:30,000: a 100 m grid is ≥ 12 px
         LayerStyle("heat", t["heat"], visible=False, opacity=0.7, kind="heat"),  # above the district fill
         LayerStyle("road", t["road"], kind="line", max_mpp=40),
         LayerStyle("beat", t["beat"], visible=False, max_mpp=40),

@@ -32,7 +32,8 @@ def month(demo):
 
 def test_the_scheme_list_is_complete():
     assert len(SCHEMES) >= 20
-    assert "standard" in SCHEMES and "zhengzhou" in SCHEMES
+    assert "standard" in SCHEMES
+    assert "zhengzhou" in SCHEMES
 
 
 @pytest.mark.parametrize("scheme_id", SCHEMES)
@@ -58,7 +59,7 @@ def test_area_units_get_an_area_class_the_tables_know(demo, month):
     assert all(u.attributes["area_class"] in ("1", "2") for u in streets)
 
 
-@pytest.mark.parametrize("text, key", [("一类区域", "1"), ("二类区域", "2"), ("2", "2"), ("1", "1"), ("", "1"),
+@pytest.mark.parametrize(("text", "key"), [("一类区域", "1"), ("二类区域", "2"), ("2", "2"), ("1", "1"), ("", "1"),
                                        (None, "1")])
 def test_area_class_key(text, key):
     assert ev.area_class_key(text) == key
@@ -69,7 +70,8 @@ def test_command_line_prints_a_table_and_valid_json(demo_store_path, month, sche
     argv = ["evaluate", "--store", str(demo_store_path), "--scheme", scheme_id, "--period", month.key]
     assert main.main(argv) == 0
     out = capsys.readouterr().out
-    assert month.label in out and "排名" in out
+    assert month.label in out
+    assert "排名" in out
     assert main.main([*argv, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["scheme"] == scheme_id

@@ -316,6 +316,11 @@ def test_indicators_on_a_history_recorded_by_the_workflow_engine():
         assert cases(disp["dispatched"]) == sorted([a, b])
         assert cases(disp["dispatched_on_time"]) == [a]
         assert disp["dispatch_on_time_rate"].value == pytest.approx(0.5)
+        # 郑州 岗位按时程度: the post's own stage-ending actions; a dispatcher's are its dispatches
+        assert disp["post_on_time_rate"].value == pytest.approx(0.5)
+        assert cases(disp["post_on_time_rate"]) == [b]
+        lead = ind.compute(store, "shift_lead", march, [LEAD.id], ["post_actions", "post_on_time_rate"])[LEAD.id]
+        assert cases(lead["post_actions"]) == sorted([a, a, b])  # register A, close A, register B
         dept = ind.compute(store, "department", march, ["D01", "D02"])
         assert cases(dept["D01"]["closed"]) == [a]
         assert cases(dept["D02"]["extended"]) == [b]
