@@ -27,19 +27,26 @@ def run(args: argparse.Namespace) -> int:
     except StoreError as exc:
         print(f"错误: {exc}", file=sys.stderr)
         return 2
+    from app.evaluation.run import verify_published
+
     with store:
         report = verify_record(store, None if args.quiet else Progress(print_progress))
         if rebuild and not report.ok and report.chain_ok:
             n = rebuild_projection(store)
             print(f"事件链完好，已由事件重建 {n} 个案件的当前状态 (chain intact; case_state rebuilt for {n} cases)")
             report = verify_record(store)
+        # Published evaluations must still reproduce from the record ("评价数据随时接受各方质询").
+        published = verify_published(store)
+    for issue in published:
+        print(f"已发布考评不一致 published evaluation #{issue.run_id} {issue.scheme} {issue.period}: {issue.problem}")
     if rebuild and not report.chain_ok:
         print("事件链已损坏，不能重建 (the record itself is damaged; nothing rebuilt)")
-    if report.ok:
+    if report.ok and not published:
         print(f"案件记录完好: {report.events} 条事件, {report.cases} 个案件 (record intact: {report.events} events, "
               f"{report.cases} cases)")
         return 0
-    print(f"案件记录被修改，第一个错误序号 {report.first_bad_seq} (record altered; first bad seq: {report.first_bad_seq})")
-    for p in report.problems:
-        print(f"  {p}")
+    if not report.ok:
+        print(f"案件记录被修改，第一个错误序号 {report.first_bad_seq} (record altered; first bad seq: {report.first_bad_seq})")
+        for p in report.problems:
+            print(f"  {p}")
     return 1
