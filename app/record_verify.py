@@ -113,12 +113,13 @@ def rebuild_projection(store: Store, progress: Progress | None = None) -> int:
     For recovery after ``verify`` found the projection (not the chain) damaged: the record is the truth.
     """
     states: dict[str, CaseState] = {}
-    for e in db_cases.iter_events(store.conn):
-        states[e.case_no] = project(states.get(e.case_no), e.case_no, e.seq, e.at, e.action, e.actor_id, e.role,
-                                    json.loads(e.payload))
-    if progress is not None:
-        progress.report(0.5, f"已重放 {len(states)} 个案件")
+    # Read and rewrite inside one write transaction, so an event appended meanwhile cannot be missed.
     with store.atomic() as conn:
+        for e in db_cases.iter_events(conn):
+            states[e.case_no] = project(states.get(e.case_no), e.case_no, e.seq, e.at, e.action, e.actor_id,
+                                        e.role, json.loads(e.payload))
+        if progress is not None:
+            progress.report(0.5, f"已重放 {len(states)} 个案件")
         conn.execute("DELETE FROM case_state")
         db_cases.insert_states_bulk(conn, [states[k] for k in sorted(states)])
     if progress is not None:

@@ -7,6 +7,13 @@ BIN=.venv/bin
 status=0
 step() { echo "== $*"; }
 
+if [ -n "${CI:-}" ]; then
+  # In CI every tool the tests use must be there, so that nothing is skipped for lack of it.
+  for tool in xvfb-run ogrinfo pdftoppm; do
+    command -v "$tool" >/dev/null || { echo "CI: required tool '$tool' is missing"; exit 1; }
+  done
+fi
+
 step "ruff"; $BIN/ruff check . || status=1
 step "import-linter"; $BIN/lint-imports || status=1
 step "mypy"; $BIN/mypy || status=1
