@@ -63,6 +63,9 @@ class LightThresholds:
             raise TimeLimitError(f"红绿灯阈值无效 light='{data}'") from None
 
 
+_MISSING = object()
+
+
 def _at(value: datetime | str) -> datetime:
     return parse(value) if isinstance(value, str) else to_cst(value)
 
@@ -79,6 +82,8 @@ class WorkDeadlines:
         self.thresholds = thresholds if thresholds is not None else LightThresholds.from_config()
         self._store = store
         self._area_classes: dict[str, str | None] = {}
+        # (stage, kind, class, urgency, area) -> limit or None; the limits do not change after construction
+        self._limit_cache: dict[tuple[Any, ...], object] = {}
 
     @classmethod
     def from_store(cls, store: Store, calendar: WorkCalendar | None = None) -> WorkDeadlines:
@@ -111,11 +116,18 @@ class WorkDeadlines:
             area_class = area_class or getattr(case, "area_class", None) or self.area_class_of(
                 getattr(case, "grid_code", None)
             )
-        try:
-            lim = self.limit(stage, kind, class_code, urgency, area_class)
-        except TimeLimitError:
+        ck = (stage, kind, class_code, urgency, area_class)
+        lim = self._limit_cache.get(ck, _MISSING)
+        if lim is _MISSING:
+            try:
+                lim = self.limit(stage, kind, class_code, urgency, area_class)
+            except TimeLimitError:
+                lim = None
+            self._limit_cache[ck] = lim
+        if lim is None:
             return None
-        return self.calendar.add(_at(start), lim.amount, lim.unit)
+        assert isinstance(lim, TimeLimit)
+        return self.calendar.add(start if type(start) is datetime else _at(start), lim.amount, lim.unit)
 
     def area_class_of(self, grid_code: str | None) -> str | None:
         """The area class (一类/二类区域) of a grid; ``None`` without a store or grid."""

@@ -20,7 +20,7 @@ import math
 import tomllib
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +163,14 @@ def load_calendar_config(path: str | Path | None = None) -> CalendarConfig:
     return CalendarConfig.from_dict(data)
 
 
+def _cst(t: datetime) -> datetime:
+    """``to_cst`` with a fast path for values already at +08:00 (fixed offset) and whole seconds."""
+    tz = t.tzinfo
+    if not t.microsecond and (tz is CST or (type(tz) is timezone and tz == CST)):
+        return t
+    return to_cst(t)
+
+
 def _fmt_s(s: int) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
 
@@ -201,6 +209,7 @@ class WorkCalendar:
     _workdays: list[int] = field(init=False, repr=False)
     _is_work: bytearray = field(init=False, repr=False)
     _sources: dict[int, str] = field(init=False, repr=False)
+    _before: list[int] = field(init=False, repr=False)  # day index -> working days before it
 
     def __post_init__(self) -> None:
         self._epoch = date(self.first_year, 1, 1)
@@ -212,6 +221,13 @@ class WorkCalendar:
             flags[i] = 1 if self._decide(d, package_years) else 0
         self._is_work = flags
         self._workdays = [i for i in range(n) if flags[i]]
+        before, k = [], 0
+        for f in flags:
+            before.append(k)
+            k += f
+        self._before = before
+        self._epoch_ordinal = self._epoch.toordinal()
+        self._midnights: dict[int, datetime] = {}  # working-day number -> its midnight (CST)
         self.day_seconds = self.config.day_seconds
 
     @classmethod
@@ -275,9 +291,11 @@ class WorkCalendar:
     # -- the cumulative working-seconds function -------------------------------------------------------
     def work_seconds(self, t: datetime) -> int:
         """``W(t)``: working seconds from the calendar's epoch to ``t``."""
-        t = to_cst(t)
-        i = self._index(t.date())
-        w = bisect_left(self._workdays, i) * self.day_seconds
+        t = _cst(t)
+        i = t.toordinal() - self._epoch_ordinal
+        if not 0 <= i < len(self._is_work):
+            self._index(t.date())  # raises CalendarError
+        w = self._before[i] * self.day_seconds
         if self._is_work[i]:
             s = t.hour * 3600 + t.minute * 60 + t.second
             for a, b in self.config.periods:
@@ -296,14 +314,17 @@ class WorkCalendar:
             r = self.day_seconds
         if k >= len(self._workdays):
             raise CalendarError(f"工作时间超出日历范围 work_seconds='{w}' (calendar ends {self.last_year})")
-        day = self._epoch + timedelta(days=self._workdays[k])
+        midnight = self._midnights.get(k)
+        if midnight is None:
+            day = self._epoch + timedelta(days=self._workdays[k])
+            midnight = self._midnights[k] = datetime.combine(day, time(0), CST)
         sec = self.config.periods[0][0]
         for a, b in self.config.periods:
             if r <= b - a:
                 sec = a + r
                 break
             r -= b - a
-        return datetime.combine(day, time(0), CST) + timedelta(seconds=sec)
+        return midnight + timedelta(seconds=sec)
 
     # -- public arithmetic ----------------------------------------------------------------------------
     def add(self, start: datetime, amount: float, unit: str) -> datetime:
@@ -315,7 +336,7 @@ class WorkCalendar:
         unit = normalize_unit(unit)
         if not isinstance(amount, int | float) or isinstance(amount, bool) or math.isnan(amount) or amount < 0:
             raise CalendarError(f"时限数值无效 amount='{amount}' (must be a number >= 0)")
-        start = to_cst(start)
+        start = _cst(start)
         if unit in WORKING_UNITS:
             per = 3600 if unit == WORKING_HOUR else self.day_seconds
             secs = math.ceil(amount * per - 1e-6)

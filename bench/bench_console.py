@@ -101,6 +101,13 @@ def _window(scale: str) -> tuple[Any, Any]:
     w.show()
     app.processEvents()  # type: ignore[attr-defined]
     w.canvas.refresh()
+    # steady state: the big layers finish loading on their worker threads before frames are timed
+    from PySide6.QtCore import QEventLoop
+
+    deadline = time.perf_counter() + 120
+    while w.canvas.loading and time.perf_counter() < deadline:
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)  # type: ignore[attr-defined]
+    w.canvas.refresh()
     return app, w
 
 

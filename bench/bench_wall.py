@@ -321,7 +321,8 @@ def soak(scale: str = "demo", switches: int = 2000, removed_switches: int = 100,
     path = _prepare_store(scale, folder)
     app = QApplication.instance() or QApplication([])
     install_fonts(app)  # type: ignore[arg-type]
-    config = load_config(transition_ms=0, refresh=3600, interval=3600)
+    # timers off (the soak drives switches and refreshes itself); evaluations once, not every 10 min
+    config = load_config(transition_ms=0, refresh=3600, interval=3600, scores_every=86400)
     service = WallDataService(path, config, background_scores=True)
     win = WallWindow(service, config)
     win.resize(*size)

@@ -19,6 +19,7 @@ import operator
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
+from json.encoder import c_make_encoder as _c_make_encoder  # type: ignore[attr-defined]
 from json.encoder import encode_basestring as _encode_str  # the C encoder when available
 from typing import Any
 
@@ -118,11 +119,19 @@ def _row_to_state(row: Sequence[Any]) -> CaseState:
 _ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+# The C encoder ``_ENCODER.encode`` builds on every call, made once (same function, same arguments, so
+# the text is identical; only the circular-reference check is left out: our values come from JSON).
+_C_ENCODE = (
+    _c_make_encoder(None, _ENCODER.default, _encode_str, None, ":", ",", True, False, True)
+    if _c_make_encoder is not None else None
+)
+
+
 def canonical_json(obj: Any) -> str:
     """Sorted keys, no spaces, UTF-8 kept: one text per value, so hashes are reproducible."""
+    if _C_ENCODE is not None and type(obj) is dict:
+        return "".join(_C_ENCODE(obj, 0))
     return _ENCODER.encode(obj)
-
-
 
 
 def canonical_strings(values: Sequence[str]) -> str:

@@ -70,6 +70,19 @@ SATISFIED_VALUES = ("满意", "基本满意", "satisfied", "very_satisfied", "fa
 PUBLIC_SOURCES = ("hotline_12319", "hotline_12345", "public", "media")
 
 
+# Evaluation reads a period's cases and events by index range: tens of thousands of pages at city scale.
+# Memory-mapping the file lets SQLite read them in place instead of copying each through read(), which is
+# about a third of the CPU time of a month at 1M cases. Reads only; writes still go through the WAL.
+MMAP_BYTES = 1 << 31  # SQLite caps it at its compile-time maximum (2 GB by default)
+
+
+def tune_for_scans(conn: sqlite3.Connection) -> None:
+    """Memory-map the store for evaluation scans (once per connection; a no-op for in-memory stores)."""
+    row = conn.execute("PRAGMA mmap_size").fetchone()
+    if row is not None and not row[0]:
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+
+
 def unit_expr(kind: str, *, event: bool = True, charge_dispatcher: bool = False) -> str | None:
     """The SQL expression giving the unit of a row; ``None`` when the kind does not apply to the query."""
     if kind in AREA_COLUMNS:

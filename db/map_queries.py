@@ -34,6 +34,9 @@ class PolygonRows:
     attrs: dict[str, list[object]]
 
 
+_CHUNK = 200_000
+
+
 def _point_xy(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     n = len(blobs)
     if n and all(len(b) == _POINT_BLOB_LEN for b in blobs[:1000]) and sum(map(len, blobs)) == n * _POINT_BLOB_LEN:
@@ -58,11 +61,25 @@ def read_points(conn: sqlite3.Connection, table: str, columns: list[str], where:
     """All points of a layer with the given attribute columns."""
     cols = ", ".join(columns)
     sql = f"SELECT fid, geom{', ' + cols if cols else ''} FROM {table} WHERE geom IS NOT NULL {where}"
-    rows = conn.execute(sql, params).fetchall()
-    fid = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    x, y = _point_xy([r[1] for r in rows])
-    attrs = {c: np.array([r[2 + i] for r in rows], dtype=object) for i, c in enumerate(columns)}
-    return PointColumns(fid, x, y, attrs)
+    cur = conn.execute(sql, params)
+    fids, xs, ys = [], [], []
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in columns}
+    while True:  # in chunks: 2M rows as Python tuples at once would double the console's peak memory
+        rows = cur.fetchmany(_CHUNK)
+        if not rows:
+            break
+        fids.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+        x, y = _point_xy([r[1] for r in rows])
+        xs.append(x)
+        ys.append(y)
+        for i, c in enumerate(columns):
+            parts[c].append(np.array([r[2 + i] for r in rows], dtype=object))
+        del rows
+    if not fids:
+        empty = np.array([], dtype=object)
+        return PointColumns(np.array([], dtype=np.int64), np.array([]), np.array([]), {c: empty for c in columns})
+    attrs = {c: np.concatenate(v) for c, v in parts.items()}
+    return PointColumns(np.concatenate(fids), np.concatenate(xs), np.concatenate(ys), attrs)
 
 
 def read_polygons(conn: sqlite3.Connection, table: str, columns: list[str]) -> PolygonRows:

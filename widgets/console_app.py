@@ -112,6 +112,10 @@ def run(args: argparse.Namespace) -> int:
         from PySide6.QtCore import QTimer
 
         def shoot() -> None:
+            if window.canvas.loading:  # the big layers are still arriving from their worker threads
+                QTimer.singleShot(200, shoot)
+                return
+            window.canvas.refresh()
             window.grab().save(args.screenshot)
             app.quit()  # type: ignore[attr-defined]
 

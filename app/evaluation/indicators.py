@@ -433,6 +433,7 @@ def compute_counts(store: Store, kind: str, period: Period, names: Iterable[str]
                    options: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Counts]:
     """Raw counts (case lists per unit) for the requested indicators and their dependencies."""
     repo.unit_expr(kind)  # validates the kind with a clear message
+    repo.tune_for_scans(store.conn)
     wanted = _closure(names if names is not None else DEFINITIONS)
     counts: dict[str, Counts] = {}
     memo: dict[tuple[str, str], Counts] = {}
@@ -468,7 +469,7 @@ def indicators_for(counts: dict[str, Counts], unit: str, names: Iterable[str], p
             cases = num.cases
             if d.good:  # the cases that cost points: due but not (on time / closed / satisfied …)
                 hit = set(num.cases)
-                cases = tuple(c for c in dict.fromkeys(den.cases) if c not in hit)
+                cases = tuple(dict.fromkeys(c for c in den.cases if c not in hit))
             if not den.value:
                 out[n] = Indicator(n, None, num.value, den.value, cases)
             else:

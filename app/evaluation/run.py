@@ -215,9 +215,15 @@ def _score_periods(store: Store, scheme: Scheme, kinds: Sequence[str], periods: 
         return [_score_base(store, scheme, kinds, p, uncomputed) for p in periods]
     p = _chain_start(store, scheme, periods[0])
     wanted = {q.key for q in periods}
+    first, last = repo.first_event_at(store.conn), repo.last_event_at(store.conn)
+    entered = set(repo.entry_periods(store.conn, scheme.id))
     earlier: list[EvaluationResult] = []
     out: list[EvaluationResult] = []
     while p.start <= periods[-1].start:
+        has_events = first is not None and last is not None and first < p.end_at and p.start_at <= last
+        if p.key not in wanted and not has_events and p.key not in entered:
+            p = shift(p, 1)  # a period without any data was not evaluated: it breaks a run, caps nothing
+            continue
         res = _score_base(store, scheme, kinds, p, uncomputed, earlier)
         earlier.append(res)
         if p.key in wanted:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from itertools import chain
 
 from app.evaluation.model import EvaluationResult, ItemResult, ManualEntry, UnitInput, UnitResult
 from app.evaluation.periods import parse_period
@@ -466,7 +467,7 @@ def roll_up(scheme: Scheme, period: str, monthly: list[EvaluationResult],
             base_full *= len(totals)
         if rollup.cap is not None:
             base_full = min(base_full, rollup.cap)
-        cases = tuple(dict.fromkeys(c for u in history for it in u.items for c in it.cases))
+        cases = tuple(dict.fromkeys(chain.from_iterable(it.cases for u in history for it in u.items)))
         first = ItemResult(f"rollup_{rollup.period}", rollup.name, "", _r(agg), _r(base_full), words, None, cases)
         stub = UnitInput(code, last.name, last.kind)
         items = [it for it in rollup.items if it.applies_to(last.kind)]

@@ -15,6 +15,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from pytestqt.qtbot import QtBot
 
 from app.session import Session
 from widgets.console import build_console
@@ -53,6 +54,11 @@ def seat(qtbot, qapp, store_path):
 
 def _save(widget, name: str) -> QImage:
     SHOTS.mkdir(parents=True, exist_ok=True)
+    canvas = getattr(widget, "canvas", None)
+    if canvas is not None:  # the big layers arrive from worker threads: shoot the complete map
+        canvas.refresh()
+        QtBot(None).waitUntil(lambda: not canvas.loading, timeout=10_000)
+        canvas.refresh()
     QApplication.processEvents()
     pix = widget.grab()
     pix.save(str(SHOTS / name))

@@ -35,6 +35,8 @@ def canvas(qtbot, qapp, map_data):
     qtbot.waitExposed(c)
     c.zoom_to_extent()
     c.refresh()
+    qtbot.waitUntil(lambda: not c.loading, timeout=10_000)  # grids, parts, cases load on worker threads
+    c.refresh()
     return c
 
 

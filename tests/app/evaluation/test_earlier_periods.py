@@ -68,3 +68,15 @@ def test_manual_only_year_on_a_store_without_events(mem_store):
     enter(mem_store, "yihuang_windows", "2026-06", "W02", "civility", -1, when="06-30")
     year = ev.evaluate(mem_store, "yihuang_windows", "2026")
     assert year.unit("W02").item("rollup_year").points == pytest.approx((95 + 99) / 2)
+
+
+def test_last_two_quarters_running_gets_the_consecutive_note(october):
+    # 202* 方案 五(二): 连续2个季度考评排名末位的县区 … 在市级媒体公开说明原因 (all three districts rank together)
+    for q in ("2026Q2", "2026Q3"):
+        for unit, pts in ((A, 280), (B, 250), ("320311", 200)):
+            enter(october, "comprehensive_202x", q, unit, "departments", pts)
+    q3 = ev.evaluate(october, "comprehensive_202x", "2026Q3")
+    assert any("连续2个季度考评排名末位" in n for n in q3.unit("320311").notes)
+    assert all("连续2个季度考评排名末位：" not in n for n in q3.unit(B).notes)
+    q2 = ev.evaluate(october, "comprehensive_202x", "2026Q2")  # Q1 has no data: not a quarter ranked last
+    assert all("连续2个季度考评排名末位：" not in n for n in q2.unit("320311").notes)
