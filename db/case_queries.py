@@ -193,8 +193,8 @@ def cases_in_box(
 
 
 def repeat_rows(conn: sqlite3.Connection, start: str, end: str) -> list[tuple[Any, ...]]:
-    """``(case_no, kind, class_code, grid_code, road_class, key_area, reported_at)`` of registered,
-    non-void cases reported in ``[start, end)``."""
+    """``(case_no, kind, class_code, grid_code, road_class, key_area, reported_at)`` of the non-void cases
+    reported in ``[start, end)`` (registered or still in intake: a repeat is a repeat report)."""
     sql = (
         "SELECT s.case_no, s.kind, s.class_code, s.grid_code, g.road_class, COALESCE(g.key_area, 0), s.reported_at "
         "FROM case_state s LEFT JOIN unit_grid g ON g.code = s.grid_code "

@@ -426,17 +426,6 @@ def callbacks_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str,
     return _grouped(conn, sql, {"s": start, "e": end})
 
 
-@dataclass(frozen=True, slots=True)
-class RepeatCandidate:
-    case_no: str
-    class_code: str | None
-    kind: str | None
-    grid_code: str | None
-    road_class: str | None
-    key_area: int
-    unit: str | None
-
-
 def missed_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, flt: str = "") -> dict[str, list[str]]:
     """漏报: valid cases reported in the period by other sources than inspectors; for an inspector, those in
     the grids of the inspector's beat (``unit_grid.inspector_id``)."""
@@ -466,18 +455,6 @@ def case_units(conn: sqlite3.Connection, kind: str, case_nos: Sequence[str], flt
             if unit is not None:
                 out[no] = str(unit)
     return out
-
-
-def repeat_candidates(conn: sqlite3.Connection, kind: str, start: str, end: str,
-                      flt: str = "") -> list[RepeatCandidate]:
-    """Cases reported in the period with their class, place and road class, for the repeat-case rule."""
-    u = unit_expr(kind, event=False) or "NULL"
-    sql = (
-        f"SELECT s.case_no, s.class_code, s.kind, s.grid_code, g.road_class, COALESCE(g.key_area, 0), {u} "
-        "FROM case_state s LEFT JOIN unit_grid g ON g.code = s.grid_code "
-        f"WHERE s.reported_at >= :s AND s.reported_at < :e AND s.status != 'void' {flt} ORDER BY s.reported_at"
-    )
-    return [RepeatCandidate(*row) for row in conn.execute(sql, {"s": start, "e": end})]
 
 
 # -- units ---------------------------------------------------------------------------------------------
