@@ -299,6 +299,10 @@ class _World:
         return d
 
 
+_SOURCE_NAMES = [s for s, _ in SOURCE_MIX]
+_SOURCE_CUM = list(itertools.accumulate(p for _, p in SOURCE_MIX))
+
+
 def event_class_weights(road_class: str, month: int, classes: list[str] | None = None) -> dict[str, float]:
     """Relative frequency of each event class at a road class in a month (the simulator's class mix)."""
     rf = ROAD_FACTORS.get(road_class, {})
@@ -402,7 +406,7 @@ class _Generator:
     # -- one case ------------------------------------------------------------------------------------------
     def new_case(self, t0: datetime) -> None:
         w, rng = self.w, self.rng
-        source = rng.choices([s for s, _ in SOURCE_MIX], [p for _, p in SOURCE_MIX])[0]
+        source = rng.choices(_SOURCE_NAMES, cum_weights=_SOURCE_CUM)[0]  # = choices(names, weights)
         # duplicates: a public report of something already reported nearby in the last two days
         if source in PUBLIC_SOURCES and self.recent and rng.random() < 0.06:
             # the most recent event cases first: a duplicate follows its original within two days

@@ -61,6 +61,9 @@ _TEXT_KEYS = frozenset({"reason", "feedback", "text", "comment", "address", "des
 EXTENSION_UNITS = ("工作时", "工作日", "小时", "自然日", "分钟")
 MAX_ESCALATION_LEVEL = 5
 BATCH_CACHE_KIB = 262_144  # SQLite page cache during apply_batch (KiB)
+# Idempotency keys kept in memory per case kept: beyond it the set is dropped and every later event is
+# looked up in the store (one query each), so 6 x 200,000 covers a 1M-event replay or a city year in memory.
+KEYS_PER_CASE_KEPT = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -635,7 +638,7 @@ class _Session:
             plan.write(self.store.conn)
 
     def needs_eviction(self, keep_limit: int) -> bool:
-        return len(self.cache) > keep_limit or len(self.seen_keys) > 4 * keep_limit
+        return len(self.cache) > keep_limit or len(self.seen_keys) > KEYS_PER_CASE_KEPT * keep_limit
 
     def evict(self, keep_limit: int = 200_000) -> None:
         """Drop finished cases (and old keys) from memory; only once everything prepared is committed."""
@@ -644,7 +647,7 @@ class _Session:
                 del self.cache[no]
                 self.written.pop(no, None)
             self.store_was_empty = False  # evicted cases must now be looked up in the store
-        if len(self.seen_keys) > 4 * keep_limit:
+        if len(self.seen_keys) > KEYS_PER_CASE_KEPT * keep_limit:
             self.seen_keys.clear()
             self.check_db_keys = True
 

@@ -50,7 +50,8 @@ def lines(tmp_path_factory):
 def test_replay_reproduces_golden_record(lines, tmp_path, chunk_size):
     store = build_store(tmp_path / "r.gpkg", 8)
     rep = replay_lines(WorkflowEngine(store), lines, chunk_size=chunk_size)
-    assert rep.rejected == [] and rep.applied == len(lines) == 4000
+    assert rep.rejected == []
+    assert rep.applied == len(lines) == 4000
     tail, state, keys, rtree = record_digests(store)
     assert tail == GOLDEN_TAIL
     assert state == GOLDEN_STATE

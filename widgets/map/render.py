@@ -136,8 +136,8 @@ def _draw_labels(p: QPainter, layer, idx: np.ndarray, view: MapViewState, point_
         sx, sy = view.to_screen(float(xs[k]), float(ys[k]))
         w = fm.horizontalAdvance(text)
         rect = QRectF(sx - w / 2, sy - fm.height() / 2, w, fm.height())
-        if not (0 <= sx <= view.width and 0 <= sy <= view.height):
-            continue
+        if rect.left() < 2 or rect.top() < 2 or rect.right() > view.width - 2 or rect.bottom() > view.height - 2:
+            continue  # never cut off at the map's edge
         if any(rect.intersects(r) for r in taken):
             continue  # no overlapping labels
         taken.append(rect)
