@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 
-def write_case_sheet(detail: Any, map_png: str | Path | None, out: str | Path) -> Path:
-    """``detail`` is an ``app.desk.CaseDetail``; fonts are the bundled CJK font, embedded in the PDF."""
+def write_case_sheet(detail: Any, map_png: bytes | str | Path | None, out: str | Path) -> Path:
+    """``detail`` is an ``app.desk.CaseDetail``; ``map_png`` the map thumbnail (PNG bytes or a file);
+    fonts are the bundled CJK font, embedded in the PDF."""
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
     from matplotlib.image import imread
@@ -31,9 +32,9 @@ def write_case_sheet(detail: Any, map_png: str | Path | None, out: str | Path) -
         fig.text(0.08, y, f"{k}：", fontsize=10, weight="bold")
         fig.text(0.2, y, str(v), fontsize=10)
         y -= 0.022
-    if map_png and Path(map_png).exists():
+    if isinstance(map_png, bytes) or (map_png and Path(map_png).exists()):
         ax = fig.add_axes((0.58, 0.70, 0.36, 0.22))
-        ax.imshow(imread(str(map_png)))
+        ax.imshow(imread(io.BytesIO(map_png), format="png") if isinstance(map_png, bytes) else imread(str(map_png)))
         ax.set_axis_off()
         ax.set_title("位置示意", fontsize=9)
     photo_slots = [("report", "处置前", 0.08), ("handle", "处置后", 0.52)]

@@ -291,6 +291,37 @@ class DeskService:
         return run
 
 
+    def file_case_op(self, params: dict[str, Any], original: str | None = None) -> Op:
+        """Filing, and linking it as a duplicate of ``original`` when asked: one write, one transaction."""
+        actor_id, role = self.session.user_id, self.session.role
+
+        def run(store: Store) -> Changes:
+            from app import operations
+            from app.workflow.engine import Actor
+
+            engine = _engine_for(store)
+            actor = Actor(actor_id, role)
+            with store.atomic():
+                changes = operations.file_case(engine, actor, **params)
+                if original:
+                    changes = changes.merge(operations.mark_duplicate(engine, actor, changes.case_no, original=original))
+            return changes
+
+        return run
+
+    def bulk_dispatch_op(self, case_nos: Sequence[str], seqs: dict[str, int], **params: Any) -> Op:
+        """Dispatch several cases to one department, all or nothing."""
+        ops = [self.op("dispatch_case", no, expected_seq=seqs.get(no), **params) for no in case_nos]
+
+        def run(store: Store) -> Changes:
+            from app.changes import merge_all
+
+            with store.atomic():
+                return merge_all(one(store) for one in ops)
+
+        return run
+
+
 _ENGINES: dict[int, Any] = {}
 
 

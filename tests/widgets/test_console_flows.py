@@ -322,7 +322,7 @@ def test_printable_case_sheet_pdf(qtbot, seat, tmp_path):
     w = seat("leader01", "leader")
     case_no = w.desk.desk.queue_case_nos("open_cases", limit=1)[0]
     out = tmp_path / f"{case_no}.pdf"
-    w.desk.write_case_sheet(case_no, str(out))
+    w.desk.write_case_sheet(case_no, str(out), wait=True)
     assert out.read_bytes()[:5] == b"%PDF-"
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm not installed")

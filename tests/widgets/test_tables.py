@@ -59,3 +59,14 @@ def test_export_rejects_unknown_format(demo_store_path, tmp_path):
     table = AttributeTable(demo_store_path, "unit_grid")
     with pytest.raises(ValueError, match=r"parts\.doc"):
         table.export(tmp_path / "parts.doc")
+
+
+def test_export_runs_in_background(qtbot, demo_store_path, tmp_path):
+    view = AttributeTableView(str(demo_store_path), "unit_grid")
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.exported, timeout=20_000) as blocker:
+        view.export_in_background(str(tmp_path / "grids.csv"))
+    path, n = blocker.args
+    assert n == view.model.total() > 0
+    with open(path, encoding="utf-8-sig") as f:
+        assert sum(1 for _ in f) == n + 1

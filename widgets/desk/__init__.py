@@ -172,24 +172,7 @@ class DeskController(QObject):
         dialog.open()
 
     def _file(self, dialog: FilingDialog) -> None:
-        params = dialog.params()
-        original = dialog.duplicate_of
-        session = self.ctx.session
-
-        def op(store: Any) -> Any:
-            from app import operations
-            from app.desk import _engine_for
-            from app.workflow.engine import Actor
-
-            engine = _engine_for(store)
-            actor = Actor(session.user_id, session.role)
-            with store.atomic():  # filing and linking as a duplicate are one write
-                changes = operations.file_case(engine, actor, **params)
-                if original:
-                    changes = changes.merge(operations.mark_duplicate(engine, actor, changes.case_no, original=original))
-            return changes
-
-        self._submit(op, "已上报")
+        self._submit(self.desk.file_case_op(dialog.params(), dialog.duplicate_of), "已上报")
         self.window.canvas.set_tool("pan")  # type: ignore[attr-defined]
 
     # -- actions ----------------------------------------------------------------------------------------
@@ -226,16 +209,7 @@ class DeskController(QObject):
         if not params.get("department"):
             self._error("请选择处置部门")
             return
-        ops = [self.desk.op("dispatch_case", no, expected_seq=seqs.get(no), **params) for no in case_nos]
-
-        def op(store: Any) -> Any:
-            changes = None
-            with store.atomic():  # bulk dispatch is all-or-nothing
-                for one in ops:
-                    ch = one(store)
-                    changes = ch if changes is None else changes.merge(ch)
-            return changes
-
+        op = self.desk.bulk_dispatch_op(case_nos, seqs, **params)
         self._submit(op, f"已派遣 {len(case_nos)} 件")
 
     def _submit(self, op: Any, done_text: str) -> None:
@@ -264,18 +238,27 @@ class DeskController(QObject):
         if path:
             self.write_case_sheet(case_no, path)
 
-    def write_case_sheet(self, case_no: str, path: str) -> None:
-        import tempfile
+    def write_case_sheet(self, case_no: str, path: str, wait: bool = False) -> None:
+        """Render the map thumbnail here (cheap), write the PDF on a worker; ``wait`` for tests and scripts."""
+        from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 
         from app.case_sheet import write_case_sheet
+        from widgets.workers import run_task
 
         detail = self.desk.detail(case_no)
         if detail is None or detail.row.lon is None:
             return
-        img = self._thumbnail(detail.row.lon, detail.row.lat)
-        with tempfile.NamedTemporaryFile(suffix=".png", delete=False) as f:
-            img.save(f.name)
-            write_case_sheet(detail, f.name, path)
+        data = QByteArray()
+        buf = QBuffer(data)
+        buf.open(QIODevice.OpenModeFlag.WriteOnly)
+        self._thumbnail(detail.row.lon, detail.row.lat).save(buf, "PNG")
+        png = bytes(data.data())
+        if wait:
+            write_case_sheet(detail, png, path)
+            return
+        run_task(lambda _p: write_case_sheet(detail, png, path),
+                 lambda _r: self.window.statusBar().showMessage(f"案卷已保存：{path}", 8000),
+                 lambda exc: self._error(f"案卷保存失败 file '{path}': {exc}"))
 
 
 def install_desk(window: QMainWindow, ctx: Any) -> None:

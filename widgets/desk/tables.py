@@ -171,7 +171,18 @@ class AttributeTableView(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "导出", f"{TABLE_TITLES[self.table.table]}.xlsx",
                                               "Excel (*.xlsx);;CSV (*.csv)")
         if path:
-            self.export(path)
+            self.export_in_background(path)
+
+    def export_in_background(self, path: str) -> None:
+        """Write the file on a worker (a part table can hold millions of rows); the count arrives by signal."""
+        from widgets.workers import run_task
+
+        fids = self.model.fids()
+        table = self.table
+        self.count.setText(f"正在导出 {len(fids):,} 条…")
+        run_task(lambda _p: table.export(path, fids),
+                 lambda n: (self.count.setText(f"已导出 {n:,} 条"), self.exported.emit(path, n)),
+                 lambda exc: self.count.setText(f"导出失败：{exc}"))
 
 
 class TablesWidget(QTabWidget):
