@@ -303,7 +303,7 @@ class DeskService:
             actor = Actor(actor_id, role)
             with store.atomic():
                 changes = operations.file_case(engine, actor, **params)
-                if original:
+                if original and changes.case_no:
                     changes = changes.merge(operations.mark_duplicate(engine, actor, changes.case_no, original=original))
             return changes
 
