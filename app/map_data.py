@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import shapely
 from shapely import STRtree
 
+from app.deadlines import LightThresholds
 from app.timefmt import fmt, now
 from db import map_queries
 from db.store import connect
@@ -129,12 +131,20 @@ def density(x: np.ndarray, y: np.ndarray, bbox: tuple[float, float, float, float
     return grid
 
 
-def traffic_light(started: str | None, deadline: str | None, at: str,
-                  yellow: float = 0.8, red: float = 1.0, severe: float = 3.0) -> int:
-    """0 green, 1 yellow, 2 red, 3 severely late, from the elapsed share of a stage's time.
+@cache
+def _thresholds() -> LightThresholds:
+    return LightThresholds.from_config()
 
-    The map approximates with calendar time between stored instants; the case detail shows the
-    working-time figure from ``app.deadlines``.
+
+_LIGHT_INDEX = {"green": 0, "yellow": 1, "red": 2, "severe": 3}
+
+
+def traffic_light(started: str | None, deadline: str | None, at: str) -> int:
+    """0 green, 1 yellow, 2 red, 3 severely late: the configured thresholds of ``app.deadlines`` applied
+    to the elapsed share of a stage's time.
+
+    For thousands of map points the share is taken in calendar time between stored instants; the case
+    detail shows the exact working-time figure from ``app.deadlines``.
     """
     if not started or not deadline:
         return 0
@@ -144,8 +154,7 @@ def traffic_light(started: str | None, deadline: str | None, at: str,
     total = (d - s).total_seconds()
     if total <= 0:
         return 2
-    share = (t - s).total_seconds() / total
-    return 3 if share >= severe else 2 if share >= red else 1 if share >= yellow else 0
+    return _LIGHT_INDEX[_thresholds().light((t - s).total_seconds() / total)]
 
 
 class MapData:
