@@ -453,3 +453,36 @@ def test_scale_bar_has_a_round_length_that_matches_the_scale(qtbot, seat):
         assert metres / px == pytest.approx(w.canvas.view.metres_per_pixel)
         assert str(int(metres))[0] in "125"
         assert set(str(int(metres))[1:]) <= {"0"}  # 1, 2 or 5 times a power of ten
+
+
+_OTHER_SEAT = r"""
+import sys
+sys.path.insert(0, {root!r})
+from app import operations
+from app.store_access import open_store
+from app.workflow.engine import Actor, WorkflowEngine
+store = open_store({store!r})
+engine = WorkflowEngine(store)
+changes = operations.file_case(engine, Actor("intake02", "intake"), source="hotline_12345", kind="event",
+                               class_code="0104", lon={lon!r}, lat={lat!r}, description="另一席位上报")
+print(changes.case_no)
+store.close()
+"""
+
+
+def test_a_write_from_another_process_shows_within_two_seconds(qtbot, seat, store_path):
+    """Two consoles are two processes on one store: a case filed by another process appears in this
+    seat's inbox (and on its map) within the two-second promise."""
+    import sys
+    import time
+
+    w = seat("intake01", "intake")
+    before = w.desk.inbox.counts()["to_accept"]
+    pt = w.ctx.map_data.polygons("unit_grid").geoms[7].representative_point()
+    code = _OTHER_SEAT.format(root=str(Path(__file__).resolve().parents[2]), store=store_path, lon=pt.x, lat=pt.y)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    case_no = out.stdout.strip().splitlines()[-1]
+    written = time.monotonic()
+    qtbot.waitUntil(lambda: w.desk.inbox.counts()["to_accept"] == before + 1, timeout=2000)
+    assert time.monotonic() - written < 2.0
+    qtbot.waitUntil(lambda: w.ctx.map_data.locate("case", case_no) is not None, timeout=2000)
