@@ -32,6 +32,7 @@ from db.cases import EventRow
 REQUIRED_KEYS = ("case_no", "at", "action", "actor", "data")
 _KEYS = frozenset(REQUIRED_KEYS)
 _ACTOR_KEYS = frozenset({"id", "role"})
+_raw_decode = json.JSONDecoder().raw_decode
 _OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 
 
@@ -42,7 +43,12 @@ class ExchangeError(DataError):
 def parse_event(text: str, ref: object = None) -> EventIn:
     """One line → :class:`EventIn`, or :class:`ExchangeError` saying what is wrong with its shape."""
     try:
-        obj = json.loads(text)
+        try:  # the decoder without json.loads' two whitespace regex scans (lines arrive stripped)
+            obj, end = _raw_decode(text)
+        except ValueError:
+            end = -1
+        if end != len(text):
+            obj = json.loads(text)  # leading/trailing whitespace, extra data or an error, as before
     except ValueError as exc:
         raise ExchangeError(f"JSON 格式错误 (malformed JSON: {exc})", "line", text[:80]) from None
     if type(obj) is dict and obj.keys() == _KEYS:  # fast path for well-formed lines

@@ -334,7 +334,7 @@ class WorkCalendar:
         Fractions of a second are rounded up, so the result is never early. Never before ``start``.
         """
         unit = normalize_unit(unit)
-        if not isinstance(amount, int | float) or isinstance(amount, bool) or math.isnan(amount) or amount < 0:
+        if not isinstance(amount, (int, float)) or isinstance(amount, bool) or math.isnan(amount) or amount < 0:
             raise CalendarError(f"时限数值无效 amount='{amount}' (must be a number >= 0)")
         start = _cst(start)
         if unit in WORKING_UNITS:

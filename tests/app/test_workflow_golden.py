@@ -58,3 +58,25 @@ def test_replay_reproduces_golden_record(lines, tmp_path, chunk_size):
     assert keys == GOLDEN_KEYS
     assert rtree == GOLDEN_RTREE
     store.close()
+
+
+GOLDEN_SIM = (
+    (12471, "b5cdd143e877ff2569f902a4e8e27c7d8baebd9704c9a76cdcdfddfdb883cc3b"),
+    "508247345aacac017c9510b9540241503b258d4913ce0d9dd65641dea765ad9d",
+    "82b498df2b5ec1a86edfcf606763fdaddee5cfbd292668e96953f019696babda",
+    "2574206e133777d4bba355b02def712494ad207db1be91d5de5bc85f89109bc5",
+)
+
+
+def test_simulated_year_reproduces_golden_record(tmp_path):
+    from app.demo import build_demo
+    from app.simulate import simulate_year
+    from db.store import Store
+
+    path = tmp_path / "b.gpkg"
+    build_demo(path, city="xuzhou", seed=3, scale="test", simulate=False)
+    store = Store.open(path)
+    summary = simulate_year(store, seed=5, scale="test", cases=1500, months=3, end="2026-11-23")
+    assert summary.rejected == 0
+    assert record_digests(store) == GOLDEN_SIM
+    store.close()
