@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import traceback
@@ -91,11 +92,16 @@ class Task(QRunnable):
         try:
             result = self.fn(self.progress)
         except Cancelled:
-            self.signals.cancelled.emit()
+            self._emit(self.signals.cancelled)
         except Exception as exc:
-            self.signals.failed.emit(exc)
+            self._emit(self.signals.failed, exc)
         else:
-            self.signals.finished.emit(result)
+            self._emit(self.signals.finished, result)
+
+    def _emit(self, signal: Any, *args: Any) -> None:
+        # The application may be shutting down while the work finishes: nobody is left to tell.
+        with contextlib.suppress(RuntimeError):
+            signal.emit(*args)
 
 
 _running: set[Task] = set()
