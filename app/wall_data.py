@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 PAGES = ("map", "kpi", "scores", "hot", "cases")
 READ_BUSY_MS = 300  # a locked store must not freeze the wall for the default 5 s
+READ_CACHE_KB = 16384  # the wall reads a month at a time: a bounded page cache keeps its memory flat
 REQUIRED_MIGRATION = "0002_cases"
 
 STATUS_LABELS: dict[str, str] = {
@@ -431,6 +432,7 @@ class WallDataService:
             self._drop_connection()
             conn = connect(self.path, readonly=True)
             conn.execute(f"PRAGMA busy_timeout = {READ_BUSY_MS}")
+            conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KB}")
             self._conn, self._file_key = conn, key
         return self._conn
 
