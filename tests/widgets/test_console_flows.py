@@ -216,6 +216,7 @@ def test_bulk_dispatch_of_selected_cases(qtbot, seat):
     cases = _new_registered_cases(qtbot, intake, lead, 3)
     dispatcher = seat("dispatch01", "dispatcher")
     inbox = dispatcher.desk.inbox
+    qtbot.waitUntil(lambda: inbox.queue_list.count() > 0, timeout=3000)  # queues are counted after first paint
     row = next(i for i in range(inbox.queue_list.count())
                if inbox.queue_list.item(i).data(256) == "to_dispatch")
     inbox.queue_list.setCurrentRow(row)
@@ -405,6 +406,7 @@ def test_inbox_queues_show_counts_and_traffic_lights(qtbot, seat):
 
     w = seat("leader01", "leader")
     inbox = w.desk.inbox
+    qtbot.waitUntil(lambda: inbox.queue_list.count() > 0, timeout=3000)  # counted after first paint
     item = inbox.queue_list.item(0)
     ids = w.desk.desk.queue_case_nos(item.data(256), limit=100_000)
     t = fmt(now())

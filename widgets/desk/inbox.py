@@ -6,7 +6,7 @@ Counts and rows come from ``app.desk.DeskService``; the dock refreshes when the 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -93,13 +93,23 @@ class InboxWidget(QWidget):
         self.table.doubleClicked.connect(lambda idx: self.caseActivated.emit(self.model.row_at(idx.row()).case_no))
         self.table.selectionModel().currentRowChanged.connect(
             lambda cur, _prev: cur.isValid() and self.caseSelected.emit(self.model.row_at(cur.row()).case_no))
+        # The queues are counted just after the window first paints the map, so the map comes first.
+        self._loaded = False
+        QTimer.singleShot(300, self.ensure_loaded)
+
+    def ensure_loaded(self) -> None:
+        """Count the queues and open the first one with work in it (once)."""
+        if self._loaded:
+            return
+        self._loaded = True
         self.refresh_counts()
-        if self.queue_list.count():  # open the first queue with work in it
+        if self.queue_list.count():
             counts = [self.queue_list.item(i).data(Qt.ItemDataRole.UserRole + 1) for i in range(self.queue_list.count())]
             self.queue_list.setCurrentRow(next((i for i, n in enumerate(counts) if n), 0))
 
     # -- refresh ----------------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
+        self.ensure_loaded()
         return {self.queue_list.item(i).data(Qt.ItemDataRole.UserRole): self.queue_list.item(i).data(Qt.ItemDataRole.UserRole + 1)
                 for i in range(self.queue_list.count())}
 
@@ -126,6 +136,8 @@ class InboxWidget(QWidget):
         self.queue_list.blockSignals(False)
 
     def current_queue(self) -> str | None:
+        if not self._loaded:
+            self.ensure_loaded()
         item = self.queue_list.currentItem()
         return None if item is None else item.data(Qt.ItemDataRole.UserRole)
 
