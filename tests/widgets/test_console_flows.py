@@ -380,9 +380,14 @@ def test_heat_and_beat_layers_render(qtbot, seat):
     w = seat("leader01", "leader")
     canvas = w.canvas
     canvas.refresh()
+    # big layers arrive from worker threads after the first paint: compare only fully loaded maps
+    qtbot.waitUntil(lambda: not canvas.loading and w.ctx.map_data.is_loaded("case"), timeout=20_000)
+    canvas.refresh()
     plain = _pixels(canvas.grab().toImage())
     for name in ("heat", "beat"):
         canvas.layers.set_visible(name, True)
+    canvas.refresh()
+    qtbot.waitUntil(lambda: not canvas.loading, timeout=20_000)
     canvas.refresh()
     shown = _pixels(canvas.grab().toImage())
     changed = (np.abs(shown.astype(int) - plain.astype(int)).sum(axis=2) > 40).mean()
