@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from app.attribute_tables import COLUMN_TITLES
+
+# The table titles, with the wording an identify result reads better in.
 FIELD_TITLES = {
-    "code": "编码", "name": "名称", "community_code": "社区编码", "street_code": "街道编码",
-    "district_code": "区编码", "area_m2": "面积(平方米)", "area_class": "区域类别", "road_class": "路段类别",
-    "key_area": "重点区域", "inspector_id": "责任监督员", "class_code": "小类编码", "owner_dept": "主管部门",
-    "custodian_dept": "权属单位", "maintainer_dept": "养护单位", "status": "状态", "grid_code": "所在网格",
-    "since": "初始日期", "changed": "变更日期", "data_source": "数据来源", "case_no": "案件编号",
-    "source": "来源", "kind": "类型", "department": "处置部门", "reported_at": "上报时间",
-    "stage_deadline": "当前环节时限", "handle_deadline": "处置时限", "address": "地址", "description": "问题描述",
-    "urgency": "紧急程度", "escalation_level": "督办级别", "rework_count": "返工次数",
+    **COLUMN_TITLES,
+    "grid_code": "所在网格", "stage_deadline": "当前环节时限", "handle_deadline": "处置时限",
+    "description": "问题描述", "urgency": "紧急程度",
 }
 SECTION_TITLES = {"unit_grid": "单元网格", "part": "城市部件", "case": "案件"}
 HIDDEN = {"fid", "last_seq", "updated_at", "note"}

@@ -12,36 +12,11 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QProgressDialog
 
-from app.session import Session
-from widgets.console import build_console
 from widgets.fonts import install_fonts
 
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots" / "console"
 
 
-@pytest.fixture
-def store_path(demo_store):
-    path = str(demo_store.path)
-    demo_store.close()
-    return path
-
-
-@pytest.fixture
-def seat(qtbot, qapp, store_path):
-    install_fonts(qapp)
-    windows = []
-
-    def open_(user_id: str, role: str, departments: tuple[str, ...] = ()) -> object:
-        w = build_console(store_path, Session(user_id, user_id, role, (), departments), poll_ms=200)
-        qtbot.addWidget(w)
-        w.resize(1400, 900)
-        w.show()
-        windows.append(w)
-        return w
-
-    yield open_
-    for w in windows:
-        w.close()
 
 
 def _run(qtbot, window, op) -> object:
