@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from db import gpkg
+from db.evaluation_repo import ON_TIME_CLOSE
 
 OPEN_STATUSES = (
     "reported", "verifying", "accepted", "registered", "dispatched", "handled", "checking", "closing",
@@ -138,16 +139,17 @@ def flow_counts(
 def period_rates(
     conn: sqlite3.Connection, start: str, end: str, now: str, districts: tuple[str, ...] = ()
 ) -> PeriodRates:
-    """Rates over the cases reported in [start, end), judged at ``now``."""
+    """Rates over the cases reported in [start, end), judged at ``now``; "on time" is the evaluation's
+    definition (:data:`db.evaluation_repo.ON_TIME_CLOSE`), so the wall and the bulletin never disagree."""
     where, params = _district_filter(districts)
     row = conn.execute(
         f"""SELECT
               count(registered_at),
               sum(status = 'closed'),
-              sum(status = 'closed' AND (handle_deadline IS NULL OR coalesce(handled_at, closed_at) <= handle_deadline)),
+              sum(status = 'closed' AND {ON_TIME_CLOSE}),
               sum(status IN ({_OPEN_SQL}) AND coalesce(handle_deadline, stage_deadline) < ?),
               sum(rework_count > 0)
-            FROM case_state WHERE reported_at >= ? AND reported_at < ? {where}""",
+            FROM case_state s WHERE reported_at >= ? AND reported_at < ? {where}""",
         (now, start, end, *params),
     ).fetchone()
     return PeriodRates(*(int(v or 0) for v in row))
@@ -388,10 +390,10 @@ def unit_rates_by_month(
         f"""SELECT {unit_column}, substr(reported_at, 1, 7),
               count(registered_at),
               sum(status = 'closed'),
-              sum(status = 'closed' AND (handle_deadline IS NULL OR coalesce(handled_at, closed_at) <= handle_deadline)),
+              sum(status = 'closed' AND {ON_TIME_CLOSE}),
               sum(status IN ({_OPEN_SQL}) AND coalesce(handle_deadline, stage_deadline) < ?),
               sum(rework_count > 0)
-            FROM case_state WHERE reported_at >= ? AND reported_at < ? AND {unit_column} IS NOT NULL
+            FROM case_state s WHERE reported_at >= ? AND reported_at < ? AND {unit_column} IS NOT NULL
             GROUP BY 1, 2""",
         (now, start, end),
     ).fetchall()

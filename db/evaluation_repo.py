@@ -18,6 +18,7 @@ Unit expressions (``{U}`` in the templates):
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ CENTRE_CODE = "centre"  # the whole city as one unit (指挥中心 / 监督中�
 # Department in force at event ``e`` of case ``s``: cheap for the common single dispatch.
 _DEPT_AT = (
     "(CASE WHEN s.dispatch_count <= 1 THEN s.department ELSE COALESCE(("
-    "SELECT json_extract(d.payload, '$.department') FROM case_event d WHERE d.case_no = e.case_no "
+    "SELECT d.payload_department FROM case_event d WHERE d.case_no = e.case_no "
     "AND d.action = 'dispatch' AND d.seq <= e.seq ORDER BY d.seq DESC LIMIT 1), s.department) END)"
 )
 # The dispatcher whose dispatch was in force at event ``e`` (returns are charged to whoever dispatched).
@@ -113,7 +114,7 @@ def _action(action: str) -> str:
 PARTIAL_INDEXES = {
     "case_event_failed_check": "json_extract(e.payload, '$.passed') = 0",
     "case_event_approved": "json_extract(e.payload, '$.approved') = 1",
-    "case_event_dispatch_at": "",
+    "case_event_dispatch_cover": "",
 }
 
 
@@ -129,7 +130,7 @@ def _event_index(conn: sqlite3.Connection, action: str, where: str) -> str:
     if action.startswith("decide_") and PARTIAL_INDEXES["case_event_approved"] in where:
         return _indexed(conn, "case_event_approved")
     if action == "dispatch" and not where:
-        return _indexed(conn, "case_event_dispatch_at")
+        return _indexed(conn, "case_event_dispatch_cover")
     return ""
 
 
@@ -142,9 +143,24 @@ def _split(text: str | None) -> list[str]:
     return sorted(text.split(",")) if text else []
 
 
+_PAYLOAD_DEPARTMENT = re.compile(r"\b(\w+)\.payload_department\b")
+
+
+def _has_payload_department(conn: sqlite3.Connection) -> bool:
+    return any(r[1] == "payload_department" for r in conn.execute("PRAGMA table_xinfo(case_event)"))
+
+
+def _portable(conn: sqlite3.Connection, sql: str) -> str:
+    """``sql`` for this store: a store opened read-only before migration 0007 has no generated column
+    ``payload_department``, so the queries read the payload itself there (same values, slower)."""
+    if "payload_department" in sql and not _has_payload_department(conn):
+        return _PAYLOAD_DEPARTMENT.sub(r"json_extract(\1.payload, '$.department')", sql)
+    return sql
+
+
 def _grouped(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for unit, cases in conn.execute(sql, params):
+    for unit, cases in conn.execute(_portable(conn, sql), params):
         if unit is None:
             continue
         out[str(unit)] = _split(cases)
@@ -180,7 +196,7 @@ def _split_grouped(conn: sqlite3.Connection, sql: str, params: dict[str, Any],
     """Like :func:`_grouped` for a query with ``n`` ``group_concat`` columns (one per count); a unit appears
     in a count only when it has cases in it, as if each count had been its own query."""
     out: list[dict[str, list[str]]] = [{} for _ in range(n)]
-    for row in conn.execute(sql, params):
+    for row in conn.execute(_portable(conn, sql), params):
         unit = row[0]
         if unit is None:
             continue
@@ -271,6 +287,9 @@ def closed_on_time_by_unit(conn: sqlite3.Connection, kind: str, start: str, end:
 
 ON_TIME_CLOSE = ("(s.self_handled = 1 OR s.handle_deadline IS NULL OR "
                  "(s.handled_at IS NOT NULL AND s.handled_at <= s.handle_deadline))")
+# The same for rows already restricted to ``self_handled = 0``: without the self_handled term the condition
+# reads only columns of the partial ``case_state_closed_cover`` index, so the scan never touches the table.
+_ON_TIME_CLOSED = "(s.handle_deadline IS NULL OR (s.handled_at IS NOT NULL AND s.handled_at <= s.handle_deadline))"
 
 
 def closed_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, *, on_time: bool = False,
@@ -284,6 +303,7 @@ def closed_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, *,
     """
     cond = f"AND {ON_TIME_CLOSE}" if on_time else ""
     if kind in AREA_COLUMNS or kind in ("department", "centre"):
+        cond = f"AND {_ON_TIME_CLOSED}" if on_time else ""
         sql = (
             f"SELECT {unit_expr(kind, event=False)} AS unit, group_concat(s.case_no) FROM case_state s "
             "WHERE s.closed_at >= :s AND s.closed_at < :e AND s.status = 'closed' AND s.self_handled = 0 "
@@ -300,7 +320,7 @@ def closed_pair_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: st
     if kind in AREA_COLUMNS or kind in ("department", "centre"):
         sql = (
             f"SELECT {unit_expr(kind, event=False)} AS unit, group_concat(s.case_no), "
-            f"group_concat(CASE WHEN {ON_TIME_CLOSE} THEN s.case_no END) FROM case_state s "
+            f"group_concat(CASE WHEN {_ON_TIME_CLOSED} THEN s.case_no END) FROM case_state s "
             "WHERE s.closed_at >= :s AND s.closed_at < :e AND s.status = 'closed' AND s.self_handled = 0 "
             f"{flt} GROUP BY unit"
         )
@@ -356,7 +376,7 @@ def due_to_handle_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: 
         many = _open_at(":s", "SELECT s.case_no AS case_no", f"AND s.dispatch_count > 1 {flt}")
         sql = (
             f"SELECT unit, group_concat(case_no) FROM ({once} UNION ALL "
-            "SELECT DISTINCT json_extract(d.payload, '$.department') AS unit, m.case_no AS case_no "
+            "SELECT DISTINCT d.payload_department AS unit, m.case_no AS case_no "
             f"FROM ({many}) m JOIN case_event d ON d.case_no = m.case_no AND d.action = 'dispatch' AND d.at < :e"
             ") GROUP BY unit"
         )
@@ -381,7 +401,7 @@ def handled_on_time_by_unit(conn: sqlite3.Connection, kind: str, start: str, end
 def redispatched_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str,
                          flt: str = "") -> dict[str, list[str]]:
     """Cases dispatched in the period that had been dispatched before (多次派遣)."""
-    u = "json_extract(e.payload, '$.department')" if kind == "department" else unit_expr(kind)
+    u = "e.payload_department" if kind == "department" else unit_expr(kind)
     sql = (
         f"SELECT {u} AS unit, group_concat(DISTINCT e.case_no) FROM case_event e "
         "JOIN case_state s ON s.case_no = e.case_no "
@@ -399,7 +419,7 @@ def dispatched_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str
         agg = "group_concat(DISTINCT e.case_no)" if distinct else "group_concat(e.case_no)"
         join = "JOIN case_state s ON s.case_no = e.case_no " if (where or flt) else ""
         sql = (
-            f"SELECT json_extract(e.payload, '$.department') AS unit, {agg} FROM case_event e "
+            f"SELECT e.payload_department AS unit, {agg} FROM case_event e "
             f"{_event_index(conn, 'dispatch', where)} {join}"
             f"WHERE e.action = 'dispatch' AND e.at >= :s AND e.at < :e {where} {flt} GROUP BY unit"
         )

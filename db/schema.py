@@ -221,6 +221,49 @@ DROP INDEX IF EXISTS case_state_open_at;
     )
 
 
+def _evaluation_covering(conn: sqlite3.Connection) -> None:
+    """Evaluation at 1M cases, month and year: the three per-case counts (reported, registered, closed) read
+    only an index. Each index carries every unit column and the few columns its conditions test, so a
+    month's 80k cases are read from one contiguous index range without a table lookup per case (3-6x less
+    work per row). The closed index is partial: a case enters it once, when it closes (terminal), so the
+    workflow pays for it once per case. ``case_event_action_at`` gains ``case_no`` so event counts need
+    no table row either.
+
+    ``payload_department`` is a VIRTUAL generated column (no bytes stored, nothing for the append-only
+    record to change): the dispatch target read from the payload. SQLite 3.40 cannot answer an index on
+    ``json_extract(payload, …)`` without reading the row, but it can one on a generated column, which makes
+    the dispatch counts per department 2-3x cheaper."""
+    gpkg.exec_script(conn,
+        """
+CREATE INDEX IF NOT EXISTS case_state_closed_cover ON case_state(closed_at, district_code, street_code,
+    community_code, grid_code, department, handled_at, handle_deadline, case_no, status, self_handled)
+    WHERE status = 'closed' AND self_handled = 0;
+CREATE INDEX IF NOT EXISTS case_state_reported_cover ON case_state(reported_at, district_code, street_code,
+    community_code, grid_code, department, source, reporter_id, registered_at, self_handled, case_no);
+CREATE INDEX IF NOT EXISTS case_state_registered_cover ON case_state(registered_at, district_code, street_code,
+    community_code, grid_code, department, case_no);
+CREATE INDEX IF NOT EXISTS case_event_action_cover ON case_event(action, at, case_no);
+DROP INDEX IF EXISTS case_state_reported;
+DROP INDEX IF EXISTS case_state_registered;
+DROP INDEX IF EXISTS case_event_action_at;
+"""
+    )
+    cols = {r[1] for r in conn.execute("PRAGMA table_xinfo(case_event)")}
+    if "payload_department" not in cols:
+        conn.execute("ALTER TABLE case_event ADD COLUMN payload_department TEXT "
+                     "GENERATED ALWAYS AS (json_extract(payload, '$.department')) VIRTUAL")
+    gpkg.exec_script(conn,
+        """
+CREATE INDEX IF NOT EXISTS case_event_dispatch_cover ON case_event(at, payload_department, case_no)
+    WHERE action = 'dispatch';
+CREATE INDEX IF NOT EXISTS case_event_dispatch_by_case ON case_event(case_no, at, payload_department)
+    WHERE action = 'dispatch';
+DROP INDEX IF EXISTS case_event_dispatch_at;
+DROP INDEX IF EXISTS case_event_dispatch_case;
+"""
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_base", _base),
     Migration("0002_cases", _cases),
@@ -228,4 +271,5 @@ MIGRATIONS: list[Migration] = [
     Migration("0004_workflow_keys", _workflow_keys),
     Migration("0005_evaluation_indexes", _evaluation_indexes),
     Migration("0006_evaluation_indexes_2", _evaluation_indexes_2),
+    Migration("0007_evaluation_covering", _evaluation_covering),
 ]

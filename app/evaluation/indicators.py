@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import filterfalse
 from typing import Any
 
 from app.evaluation.model import Indicator
@@ -468,8 +469,8 @@ def indicators_for(counts: dict[str, Counts], unit: str, names: Iterable[str], p
             num, den = out[_with_filter(d.numerator, flt)], out[_with_filter(str(d.denominator), flt)]
             cases = num.cases
             if d.good:  # the cases that cost points: due but not (on time / closed / satisfied …)
-                hit = set(num.cases)
-                cases = tuple(dict.fromkeys(c for c in den.cases if c not in hit))
+                hit = set(num.cases)  # filterfalse keeps the loop in C: 80k-case lists, 12 months, 50 units
+                cases = tuple(dict.fromkeys(filterfalse(hit.__contains__, den.cases)))
             if not den.value:
                 out[n] = Indicator(n, None, num.value, den.value, cases)
             else:
