@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -356,6 +355,3 @@ def _event_note(payload: str, departments: dict[str, str] | None = None) -> str:
             parts.append(f"{title}: {v}")
     return "；".join(parts)
 
-
-def today_text() -> str:
-    return datetime.now().strftime("%Y-%m-%d")

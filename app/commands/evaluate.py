@@ -91,21 +91,19 @@ def to_json(result: EvaluationResult, uncomputed: list[str], published: int | No
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.commands.common import open_store
     from app.evaluation.periods import parse_period
     from app.evaluation.rules import RuleInputError
     from app.evaluation.run import EvaluationError, evaluate_full, publish
     from app.evaluation.scheme import SchemeError
-    from db.store import Store, StoreError
 
     try:
         period = parse_period(args.period)
     except PeriodError as exc:
         print(f"用法错误 usage error: {exc}", file=sys.stderr)
         return 2
-    try:
-        store = Store.open(args.store)
-    except StoreError as exc:
-        print(f"错误 error: {exc}", file=sys.stderr)
+    store = open_store(args.store)
+    if store is None:
         return 1
     try:
         ev = evaluate_full(store, args.scheme, period, args.unit)

@@ -15,13 +15,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.commands.common import open_store
     from app.evaluation.periods import PeriodError, parse_period
     from app.evaluation.rules import RuleInputError
     from app.evaluation.run import EvaluationError
     from app.evaluation.scheme import SchemeError
     from app.progress import Progress, print_progress
     from app.reports import ReportError, write_report
-    from db.store import Store, StoreError
 
     try:
         period = parse_period(args.period)
@@ -30,10 +30,8 @@ def run(args: argparse.Namespace) -> int:
     except (PeriodError, ReportError) as exc:
         print(f"用法错误 usage error: {exc}", file=sys.stderr)
         return 2
-    try:
-        store = Store.open(args.store)
-    except StoreError as exc:
-        print(f"错误 error: {exc}", file=sys.stderr)
+    store = open_store(args.store)
+    if store is None:
         return 1
     try:
         progress = Progress(None if args.quiet else print_progress)

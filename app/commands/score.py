@@ -23,20 +23,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.commands.common import open_store
     from app.evaluation.periods import PeriodError
     from app.evaluation.run import EvaluationError, enter_score
     from app.evaluation.scheme import SchemeError
-    from db.store import Store, StoreError
 
     try:
         points = float(args.points)
     except ValueError:
         print(f"用法错误 usage error: 分值不是数字 --points='{args.points}' (expected a number)", file=sys.stderr)
         return 2
-    try:
-        store = Store.open(args.store)
-    except StoreError as exc:
-        print(f"错误 error: {exc}", file=sys.stderr)
+    store = open_store(args.store)
+    if store is None:
         return 1
     try:
         entry_id = enter_score(store, args.scheme, args.period, args.unit, args.item, points, args.reason,

@@ -7,7 +7,6 @@ cannot be opened.
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -17,15 +16,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.commands.common import open_store
     from app.progress import Progress, print_progress
     from app.record_verify import rebuild_projection, verify_record
-    from db.store import Store, StoreError
 
     rebuild = getattr(args, "rebuild", False)
-    try:
-        store = Store.open(args.store, readonly=not rebuild)
-    except StoreError as exc:
-        print(f"错误: {exc}", file=sys.stderr)
+    store = open_store(args.store, readonly=not rebuild)
+    if store is None:
         return 2
     from app.evaluation.run import verify_published
 

@@ -28,13 +28,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.commands.common import open_store
     from app.geocoding import OutsideCity, get_geocoder
-    from db.store import Store, StoreError
 
-    try:
-        store = Store.open(args.store, readonly=True)
-    except StoreError as exc:
-        print(f"错误: {exc}", file=sys.stderr)
+    store = open_store(args.store, readonly=True)
+    if store is None:
         return 1
     try:
         place = get_geocoder(store).reverse(args.lon, args.lat)
