@@ -275,8 +275,13 @@ class DeskService:
 
     # -- writes (run on the writer thread) ---------------------------------------------------------------
     def op(self, name: str, case_no: str | None = None, **kwargs: Any) -> Op:
-        """A write for the writer thread: ``app.operations.<name>(engine, actor, case_no, **kwargs)``."""
+        """A write for the writer thread: ``app.operations.<name>(engine, actor, case_no, **kwargs)``.
+
+        The seat's data scope is enforced here, inside the write's transaction, and not only by what the
+        inbox shows: a department acts only on cases dispatched to it, a district office only on its
+        district's cases, whatever case number reaches the writer."""
         actor_id, role = self.session.user_id, self.session.role
+        scope = self._scope()
 
         def run(store: Store) -> Changes:
             from app import operations
@@ -285,7 +290,11 @@ class DeskService:
             engine = _engine_for(store)
             fn = getattr(operations, name)
             actor = Actor(actor_id, role)
-            return fn(engine, actor, case_no, **kwargs) if case_no is not None else fn(engine, actor, **kwargs)
+            if case_no is None:
+                return fn(engine, actor, **kwargs)
+            with store.atomic():
+                check_scope(store, case_no, scope, actor_id)
+                return fn(engine, actor, case_no, **kwargs)
 
         return run
 
@@ -319,6 +328,26 @@ class DeskService:
                 return merge_all(one(store) for one in ops)
 
         return run
+
+
+def check_scope(store: Store, case_no: str, scope: dict[str, Sequence[str]], actor_id: str) -> None:
+    """Refuse an action on a case outside the seat's data scope (``DeskService._scope``), naming why."""
+    from app.workflow.errors import RefusedError
+
+    if not scope:
+        return
+    s = db_cases.get_case(store.conn, case_no)
+    if s is None:
+        return  # the engine reports the unknown case number itself
+    for column, allowed in scope.items():
+        value = getattr(s, column)
+        if value not in allowed:
+            label = "部门" if column == "department" else "区"
+            raise RefusedError(
+                f"案件 {case_no} 不属于本席位的{label}范围 ({value or '未派遣'})，用户 {actor_id} 不能办理 "
+                f"(case outside the seat's data scope: {column}={value!r}, allowed {', '.join(allowed)})",
+                field=column, value=value,
+            )
 
 
 _ENGINES: dict[int, Any] = {}
