@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export-events": ("app.commands.export_events", "导出案件事件 / write exchange-format events"),
     "evaluate": ("app.commands.evaluate", "计算考评 / compute an evaluation"),
     "score": ("app.commands.score", "录入人工考评项 / enter a manual scoring item"),
+    "unit-attr": ("app.commands.unit_attr", "考核对象属性 / set a unit's group, difficulty, reward exemption"),
     "report": ("app.commands.report", "生成考评通报 / write an evaluation report"),
     "codes": ("app.commands.codes", "解释编码 / explain grid, part and division codes"),
     "where": ("app.commands.where", "逆地理编码 / reverse geocode a point"),

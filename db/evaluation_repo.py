@@ -599,6 +599,47 @@ def score_entries(conn: sqlite3.Connection, scheme: str, periods: Iterable[str])
     return [ScoreEntryRow(*row) for row in cur]
 
 
+# -- unit attributes ------------------------------------------------------------------------------------
+def insert_unit_attribute(conn: sqlite3.Connection, *, unit_kind: str, unit_code: str, name: str,
+                          value: str | None, scheme: str | None, entered_by: str, entered_at: str) -> int:
+    """Add one attribute row (``value`` None clears it); the caller holds the transaction."""
+    if not conn.in_transaction:
+        raise RuntimeError("insert_unit_attribute must run inside store.atomic() 必须在事务内写入")
+    cur = conn.execute(
+        "INSERT INTO unit_attribute (unit_kind, unit_code, name, value, scheme, entered_by, entered_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)", (unit_kind, unit_code, name, value, scheme, entered_by, entered_at),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def unit_attribute_rows(conn: sqlite3.Connection, unit_kind: str | None = None,
+                        scheme: str | None = None) -> list[tuple[Any, ...]]:
+    """(id, unit_kind, unit_code, name, value, scheme, entered_by, entered_at) in entry order; with ``scheme``
+    the rows for every scheme (scheme NULL) and for that one."""
+    if not _has_table(conn, "unit_attribute"):
+        return []
+    sql = ("SELECT id, unit_kind, unit_code, name, value, scheme, entered_by, entered_at FROM unit_attribute "
+           "WHERE (? IS NULL OR unit_kind = ?) AND (? IS NULL OR scheme IS NULL OR scheme = ?) ORDER BY id")
+    return list(conn.execute(sql, (unit_kind, unit_kind, scheme, scheme)))
+
+
+def unit_attributes(conn: sqlite3.Connection, unit_kind: str, scheme: str) -> dict[str, dict[str, str | None]]:
+    """Unit code → attribute name → text value in force for ``scheme``: the latest row, a row for the scheme
+    itself winning over one for every scheme; a ``None`` value means cleared."""
+    out: dict[str, dict[str, str | None]] = {}
+    rank: dict[tuple[str, str], int] = {}
+    for _id, _kind, code, name, value, sch, *_ in unit_attribute_rows(conn, unit_kind, scheme):
+        level = 1 if sch else 0
+        if level >= rank.get((code, name), 0):
+            rank[(code, name)] = level
+            out.setdefault(code, {})[name] = value
+    return out
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
 # -- published runs ---------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class EvaluationRunRow:

@@ -264,6 +264,19 @@ DROP INDEX IF EXISTS case_event_dispatch_case;
     )
 
 
+def _unit_attribute(conn: sqlite3.Connection) -> None:
+    """Unit attributes evaluators set (排名分组 group, 难度系数 difficulty, 不参加奖惩 no_reward …): the seeds
+    rank districts within groups and exempt some from rewards, which no base-data import carries. Rows are
+    only added (later rows win), so who set what, and when, stays on record like manual scores."""
+    gpkg.add_attribute_table(
+        conn, "unit_attribute",
+        "id INTEGER PRIMARY KEY, unit_kind TEXT NOT NULL, unit_code TEXT NOT NULL, name TEXT NOT NULL, "
+        "value TEXT, scheme TEXT, entered_by TEXT NOT NULL, entered_at TEXT NOT NULL",
+        "考核对象属性 unit attributes for evaluation",
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS unit_attribute_key ON unit_attribute(unit_kind, unit_code)")
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_base", _base),
     Migration("0002_cases", _cases),
@@ -272,4 +285,5 @@ MIGRATIONS: list[Migration] = [
     Migration("0005_evaluation_indexes", _evaluation_indexes),
     Migration("0006_evaluation_indexes_2", _evaluation_indexes_2),
     Migration("0007_evaluation_covering", _evaluation_covering),
+    Migration("0008_unit_attribute", _unit_attribute),
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -124,14 +125,36 @@ def build_units(store: Store, scheme: Scheme, kind: str, period: Period) -> tupl
     if known and store_kind in ind.UNIT_KINDS:
         values = ind.compute(store, store_kind, period, [str(r["code"]) for r in rows], known,
                              scheme.indicator_definitions)
+    extra = repo.unit_attributes(store.conn, kind, scheme.id)
     units: list[UnitInput] = []
     for r in rows:
         code = str(r["code"])
         got = dict(values.get(code, {}))
         for n in names:
             got.setdefault(n, Indicator(n, None, None, None, ()))
-        units.append(UnitInput(code, str(r.get("name") or code), kind, got, _attributes(r)))
+        attrs = _attributes(r)
+        for name, text in extra.get(code, {}).items():
+            if text is None:
+                attrs.pop(name, None)
+            else:
+                attrs[name] = attribute_value(text)
+        units.append(UnitInput(code, str(r.get("name") or code), kind, got, attrs))
     return units, unknown
+
+
+_TRUE = {"true", "yes", "是", "y"}
+_FALSE = {"false", "no", "否", "n"}
+
+
+def attribute_value(text: str) -> object:
+    """An entered attribute as the rules read it: yes/no words become booleans (``no_reward``), anything else
+    stays text (``group = "1"`` compares text; a numeric rule reads ``difficulty = "1.2"`` as 1.2)."""
+    low = text.strip().lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    return text.strip()
 
 
 def _entry_periods(period: Period) -> list[Period]:
@@ -371,8 +394,10 @@ def inputs_hash(store: Store, scheme: Scheme, scheme_id: str, period: Period, un
         [r.period, r.unit_code, r.item, r.points, r.reason, r.evidence, r.entered_by, r.entered_at]
         for r in repo.score_entries(store.conn, scheme.id, keys)
     ]
+    attrs = [list(r[1:6]) for r in repo.unit_attribute_rows(store.conn, unit_kind, scheme.id)]
     doc = {
-        "events": [n, last, chain], "entries": entries, "scheme": scheme.id, "version": scheme.version,
+        "events": [n, last, chain], "entries": entries, "attributes": attrs, "scheme": scheme.id,
+        "version": scheme.version,
         "scheme_sha256": _sha256_file(scheme_file(scheme, scheme_id)), "period": period.key, "unit_kind": unit_kind,
     }
     return hashlib.sha256(json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
@@ -433,8 +458,8 @@ def verify_run(store: Store, run: repo.EvaluationRunRow) -> str | None:
         return f"方案版本已变 scheme version {run.scheme_version} → {scheme.version}"
     h = inputs_hash(store, scheme, run.scheme, period, run.unit_kind)
     if h != run.inputs_hash:
-        return ("输入数据已变化 inputs changed since publication (events before the period end, manual entries "
-                "or the scheme file)")
+        return ("输入数据已变化 inputs changed since publication (events before the period end, manual entries, "
+                "unit attributes or the scheme file)")
     fresh = canonical(evaluate(store, run.scheme, period, run.unit_kind))
     if fresh != run.results:
         where = _first_difference(run.results, fresh)
@@ -487,4 +512,41 @@ def enter_score(store: Store, scheme_id: str, period: str, unit_code: str, item:
         return repo.insert_score_entry(
             conn, scheme=scheme.id, period=p.key, unit_code=unit_code, item=item, points=points, reason=reason,
             evidence=evidence, entered_by=by, entered_at=at or timefmt.fmt(timefmt.now()),
+        )
+
+
+# -- unit attributes ----------------------------------------------------------------------------------------
+ATTRIBUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
+
+
+def set_unit_attribute(store: Store, unit_kind: str, unit_code: str, name: str, value: str | None, by: str,
+                       scheme_id: str | None = None, at: str | None = None) -> int:
+    """Set (or with ``value=None`` clear) an attribute of a unit for every scheme or for one; one transaction.
+
+    Schemes read ``group`` (排名分组), ``difficulty`` (难度系数), ``no_reward``/``no_fine`` (不参加奖惩),
+    ``road_count``, ``area_class``; an entered value wins over the one derived from base data."""
+    if not ATTRIBUTE_NAME.match(name):
+        raise EvaluationError(f"属性名错误 --name='{name}' (letters, digits and _, e.g. group, difficulty, no_reward)")
+    if not by.strip():
+        raise EvaluationError(f"必须填写录入人 --by='{by}' (who set the attribute)")
+    scheme_key: str | None = None
+    if scheme_id:
+        scheme = load_scheme(scheme_id)
+        scheme_key = scheme.id
+        store_kind = KIND_ALIASES.get(unit_kind, unit_kind)
+        if unit_kind not in scheme.unit_kinds and store_kind not in scheme.unit_kinds:
+            raise EvaluationError(
+                f"考核对象类型不在方案内 --kind='{unit_kind}' (scheme {scheme.id} scores {', '.join(scheme.unit_kinds)})")
+    store_kind = KIND_ALIASES.get(unit_kind, unit_kind)
+    if store_kind in ind.UNIT_KINDS:
+        codes = {str(r["code"]) for r in repo.unit_rows(store.conn, store_kind)}
+        if unit_code not in codes:
+            raise EvaluationError(f"考核对象不存在 --unit='{unit_code}' (no {unit_kind} with this code)")
+    elif not scheme_id:
+        raise EvaluationError(
+            f"考核对象类型错误 --kind='{unit_kind}' (one of {', '.join(ind.UNIT_KINDS)}, or a scheme's own kind with --scheme)")
+    with store.atomic() as conn:
+        return repo.insert_unit_attribute(
+            conn, unit_kind=unit_kind, unit_code=unit_code, name=name, value=value, scheme=scheme_key,
+            entered_by=by, entered_at=at or timefmt.fmt(timefmt.now()),
         )
