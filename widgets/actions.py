@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 class ActionSpec:
     id: str
     title: str
-    run: Callable[[], None]
+    run: Callable[[], object]  # the result is ignored (e.g. QWidget.close returns a bool)
     menu: str = "视图"
     shortcut: str = ""
     toolbar: bool = False

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from PySide6.QtWidgets import QMainWindow
 
 from app.map_data import MapData
 from widgets.bus import Bus
@@ -24,18 +27,24 @@ def build_console(store_path: str, session: Any, poll_ms: int = 1000) -> MainWin
     writer = Writer(lambda: _open_write_store(store_path))
     writer.changesApplied.connect(bus.announce)
     searcher = Searcher(store_path, map_data)
-    hooks = []
+    hooks: list[Callable[[QMainWindow, ConsoleContext], None]] = []
     try:
         from widgets.desk import install_desk
     except ImportError:  # the desk docks are optional while they are being built
-        install_desk = None
-    if install_desk is not None:
+        pass
+    else:
         hooks.append(install_desk)
     ctx = ConsoleContext(store_path, session, map_data, writer=writer, bus=bus, search=searcher.search,
                          extra_docks=hooks)
     window = MainWindow(ctx)
     bus.changesApplied.connect(lambda ch: window.canvas.data_changed(set(ch.layers)))
-    window.shutdown = lambda: (bus.stop(), writer.stop(), map_data.close())  # type: ignore[attr-defined]
+
+    def shutdown() -> None:
+        bus.stop()
+        writer.stop()
+        map_data.close()
+
+    window.shutdown = shutdown
     bus.setParent(window)
     writer.setParent(window)
     return window

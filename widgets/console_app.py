@@ -74,13 +74,19 @@ def make_application() -> object:
 
     from widgets.fonts import install_fonts
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    if existing is None:
+        app = QApplication(sys.argv[:1])
+    elif isinstance(existing, QApplication):
+        app = existing
+    else:  # a QCoreApplication/QGuiApplication cannot show widgets
+        raise RuntimeError(f"the console needs a QApplication, found '{type(existing).__name__}'")
     app.setApplicationName("Wanmi")
     app.setOrganizationName("Wanmi")
-    install_fonts(app)  # type: ignore[arg-type]
+    install_fonts(app)
     qss = RESOURCES / "styles" / "console.qss"
     if qss.exists():
-        app.setStyleSheet(qss.read_text(encoding="utf-8"))  # type: ignore[union-attr]
+        app.setStyleSheet(qss.read_text(encoding="utf-8"))
     return app
 
 

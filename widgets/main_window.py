@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -41,6 +42,7 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: ConsoleContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.shutdown: Callable[[], None] | None = None  # set by build_console: stops the services on close
         role = getattr(ctx.session, "role", "leader")
         name = getattr(ctx.session, "name", "")
         self.setWindowTitle(f"万米 数字城管监督指挥平台 — {name}（{ROLE_TITLES.get(role, role)}）")
@@ -106,7 +108,7 @@ class MainWindow(QMainWindow):
     def _action_specs(self) -> list[ActionSpec]:
         c = self.canvas
         specs = [
-            ActionSpec(f"tool_{t}", TOOL_TITLES[t], (lambda t=t: c.set_tool(t)), menu="地图", toolbar=True,
+            ActionSpec(f"tool_{t}", TOOL_TITLES[t], partial(c.set_tool, t), menu="地图", toolbar=True,
                        checkable=True, group="tools", shortcut=sc)
             for t, sc in (("pan", "P"), ("identify", "I"), ("zoom_box", "Z"), ("measure_distance", "M"),
                           ("measure_area", "Shift+M"), ("select_rect", "S"))

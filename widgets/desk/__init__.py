@@ -46,8 +46,8 @@ class DeskController(QObject):
         window.tabifyDockWidget(tables_dock, eval_dock)
         self.evaluation.casesRequested.connect(self.show_cases)
         # tables and schemes are read when their tab is first looked at, not at console start
-        tables_dock.visibilityChanged.connect(lambda shown: shown and self.tables.load_shown())
-        eval_dock.visibilityChanged.connect(lambda shown: shown and self.evaluation.load_schemes_async())
+        tables_dock.visibilityChanged.connect(self._on_tables_visibility)
+        eval_dock.visibilityChanged.connect(self._on_evaluation_visibility)
         inbox_dock.raise_()
         self.tables.zoomRequested.connect(self.zoom_to_feature)
         dock = window.add_dock("detail", "案件详情", self.detail, Qt.DockWidgetArea.RightDockWidgetArea)  # type: ignore[attr-defined]
@@ -70,6 +70,14 @@ class DeskController(QObject):
             ctx.bus.changesApplied.connect(self.on_changes)
         self._add_actions()
 
+    def _on_tables_visibility(self, shown: bool) -> None:
+        if shown:
+            self.tables.load_shown()
+
+    def _on_evaluation_visibility(self, shown: bool) -> None:
+        if shown:
+            self.evaluation.load_schemes_async()
+
     def _add_actions(self) -> None:
         from PySide6.QtGui import QAction
 
@@ -87,7 +95,7 @@ class DeskController(QObject):
         self.current_case = case_no
         detail = self.desk.detail(case_no)
         self.detail.show_detail(detail)
-        if detail is not None and detail.row.lon is not None:
+        if detail is not None and detail.row.lon is not None and detail.row.lat is not None:
             self.detail.set_thumbnail(self._thumbnail(detail.row.lon, detail.row.lat))
         self.window.docks["detail"].raise_()  # type: ignore[attr-defined]
 
@@ -246,7 +254,7 @@ class DeskController(QObject):
         from widgets.workers import run_task
 
         detail = self.desk.detail(case_no)
-        if detail is None or detail.row.lon is None:
+        if detail is None or detail.row.lon is None or detail.row.lat is None:
             return
         data = QByteArray()
         buf = QBuffer(data)

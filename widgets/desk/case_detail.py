@@ -74,9 +74,13 @@ class CaseDetailWidget(QWidget):
 
     def photo_labels(self) -> int:
         """How many photos are shown (before and after)."""
-        return sum(1 for i in range(self.photo_grid.count())
-                   if isinstance(w := self.photo_grid.itemAt(i).widget(), QLabel) and w.pixmap() is not None
-                   and not w.pixmap().isNull())
+        shown = 0
+        for i in range(self.photo_grid.count()):
+            item = self.photo_grid.itemAt(i)
+            widget = item.widget() if item is not None else None
+            if isinstance(widget, QLabel) and widget.pixmap() is not None and not widget.pixmap().isNull():
+                shown += 1
+        return shown
 
     def set_thumbnail(self, image: QImage | None) -> None:
         if image is None:
@@ -94,6 +98,8 @@ class CaseDetailWidget(QWidget):
         self.buttons.clear()
         while self.photo_grid.count():
             item = self.photo_grid.takeAt(0)
+            if item is None:  # cannot happen while count() > 0; stop rather than loop forever
+                break
             widget = item.widget()
             if widget is not None:
                 widget.setParent(None)

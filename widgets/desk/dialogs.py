@@ -218,7 +218,7 @@ class DispatchDialog(QDialog):
         self.phrases.addItem("— 常用语 —")
         self.phrases.addItems(phrases_for("dispatch"))
         self.comment = QLineEdit()
-        self.phrases.activated.connect(lambda i: i > 0 and self.comment.setText(self.phrases.itemText(i)))
+        self.phrases.activated.connect(self._use_phrase)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("派遣")
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
@@ -233,6 +233,10 @@ class DispatchDialog(QDialog):
         box.addLayout(form)
         box.addWidget(buttons)
         self.resize(560, 480)
+
+    def _use_phrase(self, index: int) -> None:
+        if index > 0:
+            self.comment.setText(self.phrases.itemText(index))
 
     def department(self) -> str | None:
         item = self.list.currentItem()

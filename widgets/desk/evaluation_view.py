@@ -179,9 +179,10 @@ class EvaluationView(QWidget):
 
     def _show_unit(self, row: int) -> None:
         self.items.clear()
-        if self.result is None or row < 0 or self.ranking.item(row, 0) is None:
+        first = self.ranking.item(row, 0) if row >= 0 else None
+        if self.result is None or first is None:
             return
-        unit = self.result.unit(self.ranking.item(row, 0).data(Qt.ItemDataRole.UserRole))
+        unit = self.result.unit(first.data(Qt.ItemDataRole.UserRole))
         names = svc.category_names(self.result.scheme_id)
         groups: dict[str, QTreeWidgetItem] = {}
         for it in unit.items:

@@ -6,7 +6,7 @@ Counts and rows come from ``app.desk.DeskService``; the dock refreshes when the 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -91,11 +91,14 @@ class InboxWidget(QWidget):
         box.addWidget(split)
         self.queue_list.currentItemChanged.connect(lambda *_: self._load_queue())
         self.table.doubleClicked.connect(lambda idx: self.caseActivated.emit(self.model.row_at(idx.row()).case_no))
-        self.table.selectionModel().currentRowChanged.connect(
-            lambda cur, _prev: cur.isValid() and self.caseSelected.emit(self.model.row_at(cur.row()).case_no))
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
         # The queues are counted just after the window first paints the map, so the map comes first.
         self._loaded = False
         QTimer.singleShot(300, self.ensure_loaded)
+
+    def _on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.caseSelected.emit(self.model.row_at(current.row()).case_no)
 
     def ensure_loaded(self) -> None:
         """Count the queues and open the first one with work in it (once)."""

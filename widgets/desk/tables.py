@@ -135,7 +135,7 @@ class AttributeTableView(QWidget):
         box.addWidget(self.view)
         apply.clicked.connect(self.apply_filter)
         self.text.returnPressed.connect(self.apply_filter)
-        clear.clicked.connect(lambda: (self.text.clear(), self.apply_filter()))
+        clear.clicked.connect(self._clear_filter)
         export.clicked.connect(self._export_dialog)
         self.view.doubleClicked.connect(
             lambda idx: self.zoomRequested.emit(self.LAYER_OF[self.table.table], self.model.key_of(idx.row())))
@@ -162,6 +162,10 @@ class AttributeTableView(QWidget):
         self.model.reload()
         self.count.setText(f"共 {self.model.total():,} 条")
 
+    def _clear_filter(self) -> None:
+        self.text.clear()
+        self.apply_filter()
+
     def export(self, path: str) -> int:
         n = self.table.export(path, self.model.fids())
         self.exported.emit(path, n)
@@ -180,8 +184,13 @@ class AttributeTableView(QWidget):
         fids = self.model.fids()
         table = self.table
         self.count.setText(f"正在导出 {len(fids):,} 条…")
+
+        def done(n: int) -> None:
+            self.count.setText(f"已导出 {n:,} 条")
+            self.exported.emit(path, n)
+
         run_task(lambda _p: table.export(path, fids),
-                 lambda n: (self.count.setText(f"已导出 {n:,} 条"), self.exported.emit(path, n)),
+                 done,
                  lambda exc: self.count.setText(f"导出失败：{exc}"))
 
 

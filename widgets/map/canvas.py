@@ -153,11 +153,13 @@ class MapCanvas(QWidget):
                 changed = True
         visible = tuple(s.name for s in self.layers.layers if s.shown_at(mpp))
         loaded = tuple(n for n in sorted(BACKGROUND_LAYERS) if self.data.is_loaded(n))
-        key = (self.view.cx, self.view.cy, self.view.scale, self.view.width, self.view.height, visible, loaded)
+        labels_key = (self.view.cx, self.view.cy, self.view.scale, self.view.width, self.view.height,
+                      visible, loaded)
         cached = self._cache.get("_labels")
-        if cached is None or cached.key != key:
+        if cached is None or cached.key != labels_key:
             drawn: list[str] = []
-            self._cache["_labels"] = _Cached(render_labels(self.data, self.layers.layers, self.view, drawn), key)
+            self._cache["_labels"] = _Cached(render_labels(self.data, self.layers.layers, self.view, drawn),
+                                             labels_key)
             self.labels_drawn = drawn
             changed = True
         if changed:

@@ -68,9 +68,9 @@ def render_polygons(data: MapData, style: LayerStyle, view: MapViewState) -> QIm
             if len(ring) >= 2:
                 poly = _to_screen(ring, view)
                 if style.kind == "line":
-                    path.moveTo(poly[0])
+                    path.moveTo(poly.at(0))
                     for i in range(1, poly.size()):
-                        path.lineTo(poly[i])
+                        path.lineTo(poly.at(i))
                 else:
                     path.addPolygon(poly)
                     path.closeSubpath()
@@ -195,10 +195,10 @@ def render_points(data: MapData, style: LayerStyle, view: MapViewState) -> QImag
         for s, color in enumerate(PART_COLORS):
             sel = layer.style[idx] == s
             _splat(rgba, px[sel], py[sel], color, radius)
-        for st, color in enumerate(PART_STATUS_COLORS):
-            if color is not None:
+        for st, status_color in enumerate(PART_STATUS_COLORS):
+            if status_color is not None:
                 sel = layer.sub[idx] == st
-                _splat(rgba, px[sel], py[sel], color, radius)
+                _splat(rgba, px[sel], py[sel], status_color, radius)
     else:
         closed = np.isin(layer.style[idx], [7, 8])
         if mpp <= CLOSED_CASES_MAX_MPP:  # closed and void cases only at street level: open work stands out
