@@ -84,6 +84,10 @@ class WorkDeadlines:
         self._area_classes: dict[str, str | None] = {}
         # (stage, kind, class, urgency, area) -> limit or None; the limits do not change after construction
         self._limit_cache: dict[tuple[Any, ...], object] = {}
+        # the same key -> the calendar's adder for that limit (None = no limit), so a deadline costs one
+        # dict lookup and the working-seconds arithmetic (replay asks for one on most events)
+        self._adders: dict[tuple[Any, ...], object] = {}
+        self._adders_calendar: WorkCalendar | None = None
 
     @classmethod
     def from_store(cls, store: Store, calendar: WorkCalendar | None = None) -> WorkDeadlines:
@@ -117,17 +121,23 @@ class WorkDeadlines:
                 getattr(case, "grid_code", None)
             )
         ck = (stage, kind, class_code, urgency, area_class)
-        lim = self._limit_cache.get(ck, _MISSING)
-        if lim is _MISSING:
-            try:
-                lim = self.limit(stage, kind, class_code, urgency, area_class)
-            except TimeLimitError:
-                lim = None
-            self._limit_cache[ck] = lim
-        if lim is None:
+        if self._adders_calendar is not self.calendar:  # adders are bound to one calendar
+            self._adders.clear()
+            self._adders_calendar = self.calendar
+        add = self._adders.get(ck, _MISSING)
+        if add is _MISSING:
+            lim = self._limit_cache.get(ck, _MISSING)
+            if lim is _MISSING:
+                try:
+                    lim = self.limit(stage, kind, class_code, urgency, area_class)
+                except TimeLimitError:
+                    lim = None
+                self._limit_cache[ck] = lim
+            assert lim is None or isinstance(lim, TimeLimit)
+            add = self._adders[ck] = None if lim is None else self.calendar.adder(lim.amount, lim.unit)
+        if add is None:
             return None
-        assert isinstance(lim, TimeLimit)
-        return self.calendar.add(start if type(start) is datetime else _at(start), lim.amount, lim.unit)
+        return add(start if type(start) is datetime else _at(start))  # type: ignore[operator]
 
     def area_class_of(self, grid_code: str | None) -> str | None:
         """The area class (一类/二类区域) of a grid; ``None`` without a store or grid."""

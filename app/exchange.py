@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from app import timefmt
 from app.progress import Progress
-from app.workflow.engine import Actor, EventIn, WorkflowEngine
+from app.workflow.engine import BATCH_CHUNK, Actor, EventIn, WorkflowEngine
 from app.workflow.errors import DataError, WorkflowError
 from db import cases as db_cases
 from db.cases import EventRow
@@ -34,6 +34,19 @@ _KEYS = frozenset(REQUIRED_KEYS)
 _ACTOR_KEYS = frozenset({"id", "role"})
 _raw_decode = json.JSONDecoder().raw_decode
 _OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+
+
+# Actors are immutable and a feed has few of them: reuse one per (id, role) instead of building a frozen
+# dataclass per line. Bounded so a feed of unique ids cannot grow it without limit.
+_ACTORS: dict[tuple[str, str], Actor] = {}
+_ACTORS_MAX = 10_000
+
+
+def _actor(who: tuple[str, str]) -> Actor:
+    a = Actor(*who)
+    if len(_ACTORS) < _ACTORS_MAX:
+        _ACTORS[who] = a
+    return a
 
 
 class ExchangeError(DataError):
@@ -56,7 +69,11 @@ def parse_event(text: str, ref: object = None) -> EventIn:
         if (type(at) is str and (at.endswith("+08:00") or _OFFSET.search(at)) and type(actor) is dict
                 and actor.keys() == _ACTOR_KEYS and type(actor["id"]) is str and type(actor["role"]) is str
                 and type(data) is dict and type(case_no) is str and type(action) is str):
-            return EventIn(case_no, action, Actor(actor["id"], actor["role"]), data, at, ref=ref)
+            who = (actor["id"], actor["role"])
+            act = _ACTORS.get(who)
+            if act is None:
+                act = _actor(who)
+            return EventIn(case_no, action, act, data, at, ref=ref)
     if not isinstance(obj, dict):
         raise ExchangeError(f"每行应为一个 JSON 对象 (each line must be a JSON object, got {type(obj).__name__})",
                             "line", text[:80])
@@ -151,7 +168,7 @@ def _photo_bytes(ev: EventIn, photos_dir: Path) -> dict[str, bytes]:
 
 
 def replay_lines(engine: WorkflowEngine, lines: Iterable[str], photos_dir: Path | None = None,
-                 progress: Progress | None = None, total: int | None = None, chunk_size: int = 20000) -> ReplayReport:
+                 progress: Progress | None = None, total: int | None = None, chunk_size: int = BATCH_CHUNK) -> ReplayReport:
     """Apply exchange lines through the engine, each exactly once; collect every invalid line's reason."""
     report = ReplayReport()
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import tomllib
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -333,18 +334,37 @@ class WorkCalendar:
         Working units count only working periods; a start outside them begins at the next period.
         Fractions of a second are rounded up, so the result is never early. Never before ``start``.
         """
+        return self.adder(amount, unit)(start)
+
+    def adder(self, amount: float, unit: str) -> Callable[[datetime], datetime]:
+        """``start -> self.add(start, amount, unit)`` with the amount and unit checked once.
+
+        Why: a time limit is one (amount, unit) applied to many stage starts, and replay computes a
+        deadline for most events; checking and converting the limit once per limit instead of once
+        per event keeps the per-event cost to the working-seconds arithmetic itself.
+        """
         unit = normalize_unit(unit)
         if not isinstance(amount, (int, float)) or isinstance(amount, bool) or math.isnan(amount) or amount < 0:
             raise CalendarError(f"时限数值无效 amount='{amount}' (must be a number >= 0)")
-        start = _cst(start)
         if unit in WORKING_UNITS:
             per = 3600 if unit == WORKING_HOUR else self.day_seconds
             secs = math.ceil(amount * per - 1e-6)
             if secs <= 0:
-                return start
-            return max(start, self.instant_at(self.work_seconds(start) + secs))
-        secs = math.ceil(amount * _NATURAL_SECONDS[unit] - 1e-6)
-        return start + timedelta(seconds=max(secs, 0))
+                return _cst
+            work_seconds, instant_at = self.work_seconds, self.instant_at
+
+            def add_working(start: datetime) -> datetime:
+                start = _cst(start)
+                end = instant_at(work_seconds(start) + secs)
+                return end if end > start else start
+
+            return add_working
+        step = timedelta(seconds=max(math.ceil(amount * _NATURAL_SECONDS[unit] - 1e-6), 0))
+
+        def add_clock(start: datetime) -> datetime:
+            return _cst(start) + step
+
+        return add_clock
 
     def elapsed(self, start: datetime, end: datetime, unit: str) -> float:
         """Time from ``start`` to ``end`` in ``unit`` (negative when ``end`` is earlier); additive."""

@@ -19,6 +19,7 @@ import operator
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
+from itertools import chain
 from json.encoder import c_make_encoder as _c_make_encoder  # type: ignore[attr-defined]
 from json.encoder import encode_basestring as _encode_str  # the C encoder when available
 from typing import Any
@@ -195,12 +196,47 @@ def max_seq(conn: sqlite3.Connection) -> int:
     return chain_tail(conn)[0]
 
 
+# SQLite's default bound-parameter limit since 3.32 (a build may allow more; we never need more).
+_MAX_PARAMS = 32766
+_chain = chain.from_iterable
+
+
+def insert_rows(conn: sqlite3.Connection, head: str, width: int, rows: Sequence[Sequence[Any]],
+                tail: str = "") -> None:
+    """``head VALUES (?,…),(?,…)… tail`` with as many rows per statement as the parameter limit allows.
+
+    Why not ``executemany``: one statement applies thousands of rows inside a single sqlite3 call, which
+    releases the GIL for all of it, whereas ``executemany`` takes the GIL back after every row. That
+    lets the engine's background writer (``apply_batch``) run SQLite's index work on the second core
+    while the checks go on, instead of waiting up to a GIL switch interval per row; single-threaded it
+    costs the same. ``width`` is the number of values per row.
+    """
+    if not rows:
+        return
+    limit = _MAX_PARAMS
+    getlimit = getattr(conn, "getlimit", None)
+    if getlimit is not None:
+        limit = min(limit, int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)))
+    per = max(1, limit // width)
+    one = "(" + ",".join("?" * width) + ")"
+    full = None
+    for i in range(0, len(rows), per):
+        part = rows[i : i + per]
+        if len(part) == per:
+            if full is None:
+                full = f"{head} VALUES {','.join([one] * per)}{tail}"
+            sql = full
+        else:
+            sql = f"{head} VALUES {','.join([one] * len(part))}{tail}"
+        conn.execute(sql, list(_chain(part)))
+
+
+_INSERT_EVENT = "INSERT INTO case_event (seq, case_no, at, action, actor_id, role, payload, prev_hash, hash)"
+
+
 def insert_events(conn: sqlite3.Connection, rows: Iterable[EventRow | tuple[Any, ...]]) -> None:
     """Append events; rows are :class:`EventRow` or plain tuples in column order (bulk path)."""
-    conn.executemany(
-        "INSERT INTO case_event VALUES (?,?,?,?,?,?,?,?,?)",
-        (r if isinstance(r, tuple) else _event_values(r) for r in rows),
-    )
+    insert_rows(conn, _INSERT_EVENT, 9, [r if isinstance(r, tuple) else _event_values(r) for r in rows])
 
 
 def iter_events(conn: sqlite3.Connection, since_seq: int = 0, from_at: str | None = None,
@@ -263,14 +299,18 @@ def insert_states_bulk(conn: sqlite3.Connection, states: Sequence[CaseState]) ->
     insert_state_rows(conn, [state_row(s) for s in states])
 
 
-def insert_state_rows(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert :func:`state_row` tuples; for many rows with explicit fids and R-tree rows written directly.
+def insert_state_rows(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]], direct: bool = False) -> None:
+    """Insert :func:`state_row` tuples; for many rows (or ``direct``) with explicit fids and R-tree rows
+    written directly.
 
     The per-row R-tree trigger calls four Python ``ST_*`` functions per point; for a point the
     envelope is the point itself, so we write it here and skip the trigger (recreated before commit).
+    A background writer passes ``direct`` so no row calls back into Python (see :func:`insert_rows`).
     """
     n = len(STATE_COLUMNS)
-    if len(rows) < 64:
+    if not rows:
+        return
+    if len(rows) < 64 and not direct:
         conn.executemany(_INSERT_STATE, ((*r[:n], _point(r[n], r[n + 1])) for r in rows))
         return
     base = int(conn.execute("SELECT coalesce(max(fid), 0) FROM case_state").fetchone()[0])
@@ -280,16 +320,11 @@ def insert_state_rows(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]])
     rtree = gpkg.rtree_name("case_state")
     conn.execute(f"DROP TRIGGER IF EXISTS {rtree}_insert")
     try:
-        conn.executemany(
-            f"INSERT INTO case_state (fid, {', '.join(STATE_COLUMNS)}, geom) "
-            f"VALUES (?, {', '.join('?' * n)}, ?)",
-            ((base + i, *r[:n], _point(r[n], r[n + 1])) for i, r in enumerate(rows, start=1)),
-        )
-        conn.executemany(
-            f"INSERT INTO {rtree} VALUES (?, ?, ?, ?, ?)",
-            ((base + i, r[n], r[n], r[n + 1], r[n + 1]) for i, r in enumerate(rows, start=1)
-             if r[n] is not None and r[n + 1] is not None),
-        )
+        insert_rows(conn, f"INSERT INTO case_state (fid, {', '.join(STATE_COLUMNS)}, geom)", n + 2,
+                    [(base + i, *r[:n], _point(r[n], r[n + 1])) for i, r in enumerate(rows, start=1)])
+        insert_rows(conn, f"INSERT INTO {rtree} (id, minx, maxx, miny, maxy)", 5,
+                    [(base + i, r[n], r[n], r[n + 1], r[n + 1]) for i, r in enumerate(rows, start=1)
+                     if r[n] is not None and r[n + 1] is not None])
     finally:
         gpkg.create_rtree_triggers(conn, "case_state")
 
@@ -315,8 +350,11 @@ def update_state_changes(conn: sqlite3.Connection,
     for case_no, idx, values in changes:
         groups.setdefault(idx, []).append((*values, case_no))
     for idx, params in groups.items():
-        sets = ", ".join(f"{STATE_COLUMNS[i]}=?" for i in idx)
-        conn.executemany(f"UPDATE case_state SET {sets} WHERE case_no=?", params)
+        # one UPDATE ... FROM (VALUES ...) per few thousand rows (see insert_rows); SQLite scans the values
+        # and finds each case by the case_no index, exactly as one UPDATE per row would
+        sets = ", ".join(f"{STATE_COLUMNS[i]}=v.column{k}" for k, i in enumerate(idx, start=1))
+        insert_rows(conn, f"UPDATE case_state SET {sets} FROM (", len(idx) + 1, params,
+                    f") AS v WHERE case_state.case_no=v.column{len(idx) + 1}")
 
 
 def count_states(conn: sqlite3.Connection) -> int:
@@ -352,7 +390,7 @@ def key_count(conn: sqlite3.Connection) -> int:
 
 
 def insert_keys(conn: sqlite3.Connection, pairs: Iterable[tuple[str, int]]) -> None:
-    conn.executemany("INSERT OR IGNORE INTO case_event_key (key, seq) VALUES (?, ?)", pairs)
+    insert_rows(conn, "INSERT OR IGNORE INTO case_event_key (key, seq)", 2, list(pairs))
 
 
 # -- photos -----------------------------------------------------------------------------------------------
@@ -368,10 +406,8 @@ class PhotoRow:
 
 
 def insert_photos(conn: sqlite3.Connection, photos: Iterable[PhotoRow]) -> None:
-    conn.executemany(
-        "INSERT OR IGNORE INTO case_photo (case_no, stage, sha256, mime, data, path, added_at) VALUES (?,?,?,?,?,?,?)",
-        ((p.case_no, p.stage, p.sha256, p.mime, p.data, p.path, p.added_at) for p in photos),
-    )
+    insert_rows(conn, "INSERT OR IGNORE INTO case_photo (case_no, stage, sha256, mime, data, path, added_at)", 7,
+                [(p.case_no, p.stage, p.sha256, p.mime, p.data, p.path, p.added_at) for p in photos])
 
 
 def photos_of(conn: sqlite3.Connection, case_no: str) -> list[PhotoRow]:

@@ -17,6 +17,7 @@ transactions), so replay, the simulator and the console can never disagree about
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 import mimetypes
@@ -61,6 +62,11 @@ _TEXT_KEYS = frozenset({"reason", "feedback", "text", "comment", "address", "des
 EXTENSION_UNITS = ("工作时", "工作日", "小时", "自然日", "分钟")
 MAX_ESCALATION_LEVEL = 5
 BATCH_CACHE_KIB = 262_144  # SQLite page cache during apply_batch (KiB)
+# The background writer's page cache (KiB), freed when the batch ends: at a million events the record's
+# two random-order indexes (event hash, idempotency key) and case_state need about 400 MB to stay in memory.
+WRITER_CACHE_KIB = 1_048_576
+BATCH_CHUNK = 100_000  # most events per transaction in apply_batch (fewer commits; each rewrites its pages)
+PROGRESS_EVERY = 10_000  # events between progress reports / cancel checks in apply_batch
 # Idempotency keys kept in memory per case kept: beyond it the set is dropped and every later event is
 # looked up in the store (one query each), so 6 x 200,000 covers a 1M-event replay or a city year in memory.
 KEYS_PER_CASE_KEPT = 6
@@ -160,13 +166,28 @@ def _key_from_head(head: str, data_text: str) -> str:
 
 
 def _fmt_dt(d: datetime) -> str:
-    """``timefmt.fmt`` with a fast path for values already in Beijing time at whole seconds."""
-    if d.microsecond == 0 and d.utcoffset() == _EIGHT_HOURS:
-        return d.isoformat()
+    """``timefmt.fmt`` with a fast path for values already in Beijing time at whole seconds.
+
+    Replay formats a deadline for most events, and an aware ``isoformat`` (which asks the tzinfo for
+    its offset and formats it) costs several times a date and a time-of-day text looked up in two
+    small caches (days seen, seconds of the day seen). The text is the same.
+    """
+    if d.microsecond == 0 and (d.tzinfo is timefmt.CST or d.utcoffset() == _EIGHT_HOURS):
+        o = d.toordinal()
+        day = _DAY_TEXT.get(o)
+        if day is None:
+            day = _DAY_TEXT[o] = d.date().isoformat() + "T"
+        s = d.hour * 3600 + d.minute * 60 + d.second
+        tod = _TIME_TEXT.get(s)
+        if tod is None:
+            tod = _TIME_TEXT[s] = d.time().isoformat() + "+08:00"
+        return day + tod
     return timefmt.fmt(d)
 
 
 _EIGHT_HOURS = timedelta(hours=8)
+_DAY_TEXT: dict[int, str] = {}  # proleptic ordinal -> "YYYY-MM-DDT" (one per day seen)
+_TIME_TEXT: dict[int, str] = {}  # second of the day -> "HH:MM:SS+08:00" (at most 86,400)
 
 
 # -- data checks per action ---------------------------------------------------------------------------------
@@ -303,7 +324,7 @@ class _Session:
             except ValueError as exc:
                 raise DataError(str(exc), "case_no", case_no) from None
 
-        data_text = db_cases.canonical_json(data)
+        data_text = db_cases.canonical_json(data) if data else "{}"
         head = db_cases.canonical_strings((case_no, at, action, actor.id, actor.role))
         key = _key_from_head(head, data_text)
         if skip_known and (key in self.seen_keys or (
@@ -399,7 +420,7 @@ class _Session:
                 if new_deadline <= _dt(base_text):
                     raise _data_error("until", data.get("until"), "延期后的时限必须晚于原处置时限 " + base_text,
                                       "the extended deadline must be later than the current one")
-                derived["_handle_deadline"] = timefmt.fmt(new_deadline)
+                derived["_handle_deadline"] = _fmt_dt(new_deadline)
                 if snap.stage == "handle":
                     derived["_stage_deadline"] = derived["_handle_deadline"]
             elif action == "request_extension":
@@ -546,12 +567,12 @@ class _Session:
             hours = float(d.unit_hours(start, at_dt, unit))
             for key, value in (("_handle_deadline", snap.handle_deadline), ("_stage_deadline", snap.stage_deadline)):
                 if value is not None:
-                    out[key] = timefmt.fmt(d.resume(value, start, at_dt, unit))
+                    out[key] = _fmt_dt(d.resume(value, start, at_dt, unit))
         else:
             hours = (at_dt - start).total_seconds() / 3600
             for key, value in (("_handle_deadline", snap.handle_deadline), ("_stage_deadline", snap.stage_deadline)):
                 if value is not None:
-                    out[key] = timefmt.fmt(_dt(value) + (at_dt - start))
+                    out[key] = _fmt_dt(_dt(value) + (at_dt - start))
         out["_suspended_hours"] = round(hours, 4)
         return out
 
@@ -663,8 +684,12 @@ class _WritePlan:
     changed_states: list[tuple[str, tuple[int, ...], tuple[Any, ...]]]  # (case_no, columns, values)
     photos: list[PhotoRow]
 
-    def write(self, conn: sqlite3.Connection) -> None:
-        """Append the chunk; the caller holds the transaction. Refuses if the chain moved meanwhile."""
+    def write(self, conn: sqlite3.Connection, background: bool = False) -> None:
+        """Append the chunk; the caller holds the transaction. Refuses if the chain moved meanwhile.
+
+        ``background``: written by :class:`_ChunkWriter`, so no row may call back into Python (the R-tree
+        trigger's ``ST_*`` functions would need the GIL once per row).
+        """
         tail = db_cases.chain_tail(conn)
         if tail != self.expected_tail:
             raise WorkflowError(
@@ -674,11 +699,70 @@ class _WritePlan:
         db_cases.insert_events(conn, self.events)
         db_cases.insert_keys(conn, self.keys)
         if self.new_states:
-            db_cases.insert_state_rows(conn, self.new_states)
+            db_cases.insert_state_rows(conn, self.new_states, direct=background)
         if self.changed_states:
             db_cases.update_state_changes(conn, self.changed_states)
         if self.photos:
             db_cases.insert_photos(conn, self.photos)
+
+
+class _ChunkWriter:
+    """Writes a batch's prepared chunks on its own connection in one background thread.
+
+    Why: at a million events about half of replay is SQLite maintaining the record's indexes and
+    committing. Chunk *n* is written here while the engine checks chunk *n+1*, so on a machine with
+    two cores that work overlaps the Python checks. The statements are multi-row (``db.cases.insert_rows``),
+    so SQLite runs thousands of rows per call with the GIL released; an earlier writer thread that used
+    ``executemany`` convoyed on the GIL (it needs the GIL back after every row) and was slower.
+
+    Each chunk is still one transaction, written in order, at most one in flight: :meth:`submit` waits
+    for the previous chunk (and re-raises its error, e.g. another writer moved the chain), so an
+    interruption leaves whole chunks, exactly like the synchronous path. The engine's own reads go to
+    the store's connection: a case or key of a chunk not yet committed is still in the batch's memory
+    (eviction waits for the writer first), so those reads never need the pending rows.
+    """
+
+    def __init__(self, path: str, cache_kib: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from db.store import connect
+
+        self.conn = connect(path, check_same_thread=False)
+        self.conn.execute(f"PRAGMA cache_size = {-cache_kib}")
+        self.conn.execute("PRAGMA temp_store = MEMORY")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wanmi-chunk-writer")
+        self._future: Any = None
+
+    def submit(self, plan: _WritePlan) -> None:
+        self.wait()
+        self._future = self._pool.submit(self._write, plan)
+
+    def _write(self, plan: _WritePlan) -> None:
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            plan.write(conn, background=True)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def idle(self) -> bool:
+        return self._future is None or bool(self._future.done())
+
+    def wait(self) -> None:
+        """Block until the chunk in flight is committed; re-raise its error if it failed."""
+        future, self._future = self._future, None
+        if future is not None:
+            future.result()
+
+    def close(self) -> None:
+        """Finish the chunk in flight (so an interruption still leaves whole chunks) and close."""
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
+            self.conn.close()
 
 
 def _default_photo_stage(status: str) -> str:
@@ -788,6 +872,9 @@ class WorkflowEngine:
     the defaults are the system clock, ``app.deadlines`` (when present) and a ``unit_grid`` locator.
     """
 
+    # apply_batch writes chunks on a background connection when the store is a file (see _ChunkWriter)
+    background_writes = True
+
     def __init__(self, store: Store, clock: Clock | None = None, deadlines: Deadlines | None = None,
                  locator: Locator | None = None) -> None:
         self.store = store
@@ -821,17 +908,17 @@ class WorkflowEngine:
 
     # -- batches ---------------------------------------------------------------------------------------------
     def apply_batch(self, events: Iterable[EventIn], progress: Progress | None = None, total: int | None = None,
-                    chunk_size: int = 20000, on_applied: Callable[[EventIn, Applied], None] | None = None,
+                    chunk_size: int = BATCH_CHUNK, on_applied: Callable[[EventIn, Applied], None] | None = None,
                     keep_cases: int = 200_000) -> BatchResult:
-        """Apply many actions fast: snapshots stay in memory, rows are written per chunk with executemany.
+        """Apply many actions fast: snapshots stay in memory, rows are written per chunk, multi-row.
 
         Each event is checked exactly like :meth:`act`; a rejected one is reported in
         ``result.rejected`` (with its ``ref``) and not written, and the rest still apply. An event whose
         idempotency key was applied before is skipped (``result.skipped``), so a second replay of the
-        same events changes nothing. Each chunk is one transaction, so an interruption leaves whole events.
-        Beyond ``keep_cases`` snapshots in memory, finished (closed/void) cases are dropped after a chunk.
-        (A writer thread overlapping SQLite with the checks was tried and dropped: under load the GIL
-        convoy made it slower.)
+        same events changes nothing. Each chunk (at most ``chunk_size`` events) is one transaction, so an
+        interruption leaves whole events. On a file store the chunks are written by a background
+        connection while the next chunk is checked (:class:`_ChunkWriter`). Beyond ``keep_cases``
+        snapshots in memory, finished (closed/void) cases are dropped after a chunk.
         """
         conn = self.store.conn
         old_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
@@ -840,15 +927,48 @@ class WorkflowEngine:
         # memory at a million events; synchronous stays NORMAL. Restored afterwards.
         conn.execute(f"PRAGMA cache_size = {min(int(old_cache), -BATCH_CACHE_KIB)}")
         conn.execute("PRAGMA temp_store = MEMORY")
+        # The batch allocates millions of short-lived containers and keeps up to keep_cases snapshots,
+        # none of them in reference cycles: the cyclic collector's passes over that heap cost about a
+        # tenth of replay and free nothing. Reference counting still frees everything; restored after.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
         try:
             return self._apply_batch(events, progress, total, chunk_size, on_applied, keep_cases)
         finally:
+            if gc_was_enabled:
+                gc.enable()
             conn.execute(f"PRAGMA cache_size = {int(old_cache)}")
             conn.execute(f"PRAGMA temp_store = {int(old_temp)}")
+
+    def _chunk_writer(self) -> _ChunkWriter | None:
+        """A background writer for a file store outside any transaction; ``None`` = write synchronously
+        (an in-memory store has no second connection; inside a caller's transaction the chunks must
+        join it)."""
+        if not self.background_writes or self.store.path is None or self.store.conn.in_transaction:
+            return None
+        return _ChunkWriter(str(self.store.path), WRITER_CACHE_KIB)
 
     def _apply_batch(self, events: Iterable[EventIn], progress: Progress | None, total: int | None,
                      chunk_size: int, on_applied: Callable[[EventIn, Applied], None] | None,
                      keep_cases: int) -> BatchResult:
+        writer = self._chunk_writer()
+        if writer is None:
+            return self._apply_chunks(events, progress, total, chunk_size, on_applied, keep_cases, None)
+        failed = True
+        try:
+            result = self._apply_chunks(events, progress, total, chunk_size, on_applied, keep_cases, writer)
+            failed = False
+        finally:
+            try:
+                writer.close()
+            except Exception:
+                if not failed:
+                    raise  # the last chunk failed: report it; otherwise the first error is the one raised
+        return result
+
+    def _apply_chunks(self, events: Iterable[EventIn], progress: Progress | None, total: int | None,
+                      chunk_size: int, on_applied: Callable[[EventIn, Applied], None] | None,
+                      keep_cases: int, writer: _ChunkWriter | None) -> BatchResult:
         result = BatchResult()
         session = _Session(self, preload=True)
         session.check_db_keys = db_cases.key_count(self.store.conn) > 0
@@ -856,7 +976,14 @@ class WorkflowEngine:
         if total is None and isinstance(events, list | tuple):
             total = len(events)
         pending = 0
+        # With a background writer a chunk is handed over as soon as the writer is free and at least
+        # min_chunk events wait, so the writer stays busy without a long unoverlapped last chunk; every
+        # chunk also costs a commit, so chunks grow (up to chunk_size) when the writer is the slower side.
+        min_chunk = chunk_size if writer is None else max(1, chunk_size // 2)
         for i, ev in enumerate(events):
+            if progress is not None and i and i % PROGRESS_EVERY == 0:
+                progress.check()  # a cancel leaves the committed chunks (and the one being written) whole
+                progress.report(i / total if total else 0.0, f"已应用 {result.applied} 条事件")
             try:
                 applied = session.process(ev)
             except WorkflowError as exc:
@@ -871,22 +998,27 @@ class WorkflowEngine:
             if on_applied is not None:
                 on_applied(ev, applied)
             pending += 1
-            if pending >= chunk_size:
-                self._commit(session, keep_cases)
+            if pending >= min_chunk and (pending >= chunk_size or (
+                    writer is not None and pending % 1024 == 0 and writer.idle())):
+                self._commit(session, keep_cases, writer)
                 pending = 0
-                if progress is not None:
-                    progress.check()
-                    progress.report((i + 1) / total if total else 0.0, f"已应用 {result.applied} 条事件")
-        self._commit(session, keep_cases)
+        self._commit(session, keep_cases, writer)
+        if writer is not None:
+            writer.wait()
         result.last_seq = session.tail_seq
         if progress is not None:
             progress.report(1.0, f"已应用 {result.applied} 条事件")
         return result
 
-    def _commit(self, session: _Session, keep_cases: int = 200_000) -> None:
+    def _commit(self, session: _Session, keep_cases: int = 200_000, writer: _ChunkWriter | None = None) -> None:
         plan = session.prepare()
         if plan is not None:
-            with self.store.atomic() as conn:
-                plan.write(conn)
+            if writer is not None:
+                writer.submit(plan)
+            else:
+                with self.store.atomic() as conn:
+                    plan.write(conn)
         if session.needs_eviction(keep_cases):
+            if writer is not None:
+                writer.wait()  # evicted cases and keys must be readable from the store
             session.evict(keep_cases)

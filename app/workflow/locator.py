@@ -30,6 +30,7 @@ class StoreLocator:
         self._buckets: dict[tuple[int, int], list[int]] = {}
         self._cell = 1.0
         self._x0 = self._y0 = 0.0
+        self._intersects_xy: Any = None
 
     def reload(self) -> None:
         import shapely
@@ -57,19 +58,22 @@ class StoreLocator:
                     for iy in range(math.floor((miny - y0) / c), math.floor((maxy - y0) / c) + 1):
                         buckets.setdefault((ix, iy), []).append(i)
         self._geoms, self._locs, self._by_code, self._buckets = geoms, locs, by_code, buckets
+        self._intersects_xy = shapely.lib.intersects_xy
         self._loaded = True
 
     def locate(self, lon: float, lat: float) -> Location | None:
-        import shapely
-
         if not self._loaded:
             self.reload()
         c = self._cell
         cands = self._buckets.get((math.floor((lon - self._x0) / c), math.floor((lat - self._y0) / c)))
         if not cands:
             return None
+        # the ufunc itself: ``shapely.intersects_xy`` adds a Python wrapper and a prepare() check per
+        # call, and the polygons were prepared in reload()
+        intersects_xy = self._intersects_xy
+        geoms = self._geoms
         for i in cands:
-            if shapely.intersects_xy(self._geoms[i], lon, lat):
+            if intersects_xy(geoms[i], lon, lat):
                 return self._locs[i]
         return None
 

@@ -223,3 +223,15 @@ def test_suspended_clock_does_not_move(dl: WorkDeadlines, start, a, b, unit) -> 
     f1 = dl.fraction(start, deadline, suspended_at, unit, suspended_at=suspended_at)
     f2 = dl.fraction(start, deadline, suspended_at + timedelta(minutes=b), unit, suspended_at=suspended_at)
     assert f1 == f2
+
+
+def test_deadline_follows_a_replaced_calendar(limits: TimeLimits) -> None:
+    """Deadlines cache one adder per limit; the adders belong to the calendar they were made from."""
+    from app.worktime import CalendarConfig, WorkCalendar
+
+    d = WorkDeadlines(default_calendar(), limits)
+    case = SimpleNamespace(kind="event", class_code="0102", urgency="normal", grid_code=None)
+    start = parse("2025-01-24T16:00:00")
+    assert d.deadline("handle", start, case) == parse("2025-01-26T11:00:00")  # 4 工作时 over 春节 调休
+    d.calendar = WorkCalendar(CalendarConfig(use_package=False), first_year=2024, last_year=2026)
+    assert d.deadline("handle", start, case) == d.calendar.add(start, 4, "工作时") != parse("2025-01-26T11:00:00")

@@ -360,3 +360,74 @@ def test_file_batch_stops_if_another_writer_appends(tmp_path):
         assert engine.case("2026J000305") is None
     finally:
         store.close()
+
+
+def _report_lines(store, n, minute0=0):
+    data = report_data(store)
+    return [EventIn(f"2026J{minute0 + i + 1:06d}", "report", INSPECTOR, data,
+                    f"2026-03-02T{10 + (minute0 + i) // 60:02d}:{(minute0 + i) % 60:02d}:00+08:00") for i in range(n)]
+
+
+def test_file_batch_inside_a_caller_transaction_joins_it(tmp_path):
+    """Inside the caller's transaction the chunks are written on the caller's connection (no background
+    writer, which would wait for the caller's lock), so rolling the caller back undoes the whole batch."""
+    store = make_store(tmp_path / "s.gpkg")
+    try:
+        engine, _ = make_engine(store)
+        with pytest.raises(RuntimeError, match="undo"), store.atomic():
+            res = engine.apply_batch(_report_lines(store, 5), chunk_size=2)
+            assert res.applied == 5
+            assert store.count("case_event") == 5
+            raise RuntimeError("undo")
+        assert store.count("case_event") == 0
+        assert store.count("case_state") == 0
+        assert engine.apply_batch(_report_lines(store, 5), chunk_size=2).applied == 5
+        assert store.count("case_event") == 5
+    finally:
+        store.close()
+
+
+def test_file_batch_cancelled_keeps_whole_chunks(tmp_path, monkeypatch):
+    """A cancel stops the batch between events: every written chunk is whole (chain and projection agree),
+    the events not yet written are simply not there, and a second run applies exactly those."""
+    from app.progress import Cancelled, Progress
+    from app.workflow import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "PROGRESS_EVERY", 4)
+    store = make_store(tmp_path / "s.gpkg")
+    try:
+        engine, _ = make_engine(store)
+        lines = _report_lines(store, 30)
+        reports: list[float] = []
+        prog = Progress(lambda f, m: reports.append(f))
+
+        def cancel_later(ev, applied):
+            if applied.case_no == "2026J000019":
+                prog.cancel()
+
+        with pytest.raises(Cancelled):
+            engine.apply_batch(lines, progress=prog, chunk_size=6, on_applied=cancel_later)
+        written = store.count("case_event")
+        assert 0 < written < 30
+        assert written % 6 == 0
+        assert reports
+        assert reports[-1] < 1.0
+        rebuilt = replay_states(db_cases.iter_events(store.conn))
+        assert rebuilt == {s.case_no: s for s in db_cases.iter_states(store.conn)}
+        again = engine.apply_batch(lines, chunk_size=6)
+        assert (again.applied, again.skipped) == (30 - written, written)
+        assert store.count("case_event") == 30
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("text", ["2026-03-02T10:00:00+08:00", "2026-12-31T23:59:59+08:00", "2026-03-02T02:00:00+00:00",
+                                  "2026-03-02T10:00:00.250000+08:00", "2026-03-02T10:00:00-05:30"])
+def test_fast_timestamp_text_equals_timefmt(text):
+    from datetime import datetime
+
+    from app.workflow.engine import _fmt_dt
+
+    d = datetime.fromisoformat(text)
+    assert _fmt_dt(d) == timefmt.fmt(d)
+    assert _fmt_dt(timefmt.to_cst(d)) == timefmt.fmt(d)

@@ -140,3 +140,39 @@ def test_update_only_changed_columns(mem_store):
     a1, a2 = db_cases.get_case(mem_store.conn, "A1"), db_cases.get_case(mem_store.conn, "A2")
     assert (a1.status, a1.department, a1.last_seq, a1.district_code) == ("dispatched", "D01", 6, "320311")
     assert (a2.status, a2.department, a2.last_seq) == ("registered", None, 3)
+
+
+def test_multi_row_statements_split_at_the_parameter_limit(mem_store):
+    """insert_rows packs rows into as few statements as the bound-parameter limit allows; with a tiny limit
+    the rows span several full statements and a partial one, and every write path still lands every row."""
+    import sqlite3
+
+    conn = mem_store.conn
+    # 45 variables: 5 events (9 values each), 22 keys, 1 new state (41 values), 15 two-column updates per statement
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 45)
+    try:
+        states = [CaseState(f"2026J{i:06d}", "reported", lon=117.0 + i * 1e-4, lat=34.0, last_seq=i)
+                  for i in range(1, 8)]
+        cols = db_cases.STATE_COLUMNS
+        status, seq = cols.index("status"), cols.index("last_seq")
+        with mem_store.atomic() as c:
+            db_cases.insert_keys(c, [(f"k{i}", i) for i in range(1, 24)] + [("k1", 99)])
+            db_cases.insert_state_rows(c, [db_cases.state_row(s) for s in states], direct=True)
+            db_cases.update_state_changes(c, [(s.case_no, (status, seq), ("accepted", s.last_seq + 10)) for s in states]
+                                          * 3)
+        assert conn.execute("SELECT count(*), max(seq) FROM case_event_key").fetchone() == (23, 23)
+        rows = conn.execute("SELECT case_no, status, last_seq FROM case_state ORDER BY fid").fetchall()
+        assert rows == [(s.case_no, "accepted", s.last_seq + 10) for s in states]
+        assert conn.execute("SELECT count(*) FROM rtree_case_state_geom").fetchone()[0] == 7
+        head = db_cases.canonical_strings(("2026J000001", "2026-03-02T10:00:00+08:00", "report", "u1", "intake"))
+        prev, events = db_cases.GENESIS_HASH, []
+        for n in range(1, 8):
+            h = db_cases.event_hash_from_head(n, head[1:-1], "{}", prev)
+            events.append((n, "2026J000001", "2026-03-02T10:00:00+08:00", "report", "u1", "intake", "{}", prev, h))
+            prev = h
+        with mem_store.atomic() as c:
+            db_cases.insert_events(c, events)
+        assert db_cases.chain_tail(conn) == (7, prev)
+        assert [db_cases._event_values(e) for e in db_cases.iter_events(conn)] == events
+    finally:
+        conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32766)
