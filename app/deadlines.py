@@ -82,7 +82,7 @@ class WorkDeadlines:
         self.thresholds = thresholds if thresholds is not None else LightThresholds.from_config()
         self._store = store
         self._area_classes: dict[str, str | None] = {}
-        # (stage, kind, class, urgency, area) -> limit or None; the limits do not change after construction
+        # (stage, kind, class, urgency, area, source) -> limit or None; the limits never change after construction
         self._limit_cache: dict[tuple[Any, ...], object] = {}
         # the same key -> the calendar's adder for that limit (None = no limit), so a deadline costs one
         # dict lookup and the working-seconds arithmetic (replay asks for one on most events)
@@ -99,28 +99,30 @@ class WorkDeadlines:
     # -- limits and deadlines ---------------------------------------------------------------------------
     def limit(
         self, stage: str, kind: str | None = None, class_code: str | None = None,
-        urgency: str | None = None, area_class: str | None = None,
+        urgency: str | None = None, area_class: str | None = None, source: str | None = None,
     ) -> TimeLimit:
         """The time limit that applies to this stage of a case (most specific match)."""
-        return self.limits.lookup(stage, kind, class_code, urgency, area_class)
+        return self.limits.lookup(stage, kind, class_code, urgency, area_class, source)
 
     def deadline(
         self, stage: str, start: datetime | str, case: Any = None, *, kind: str | None = None,
         class_code: str | None = None, urgency: str | None = None, area_class: str | None = None,
+        source: str | None = None,
     ) -> datetime | None:
         """When the stage starting at ``start`` is due (never before ``start``); ``None`` if it has no limit.
 
-        ``case`` is any object with ``kind``, ``class_code``, ``urgency`` and ``grid_code`` (or
+        ``case`` is any object with ``kind``, ``class_code``, ``urgency``, ``source`` and ``grid_code`` (or
         ``area_class``) attributes, such as the engine's case snapshot; keywords override it.
         """
         if case is not None:
             kind = kind or getattr(case, "kind", None)
             class_code = class_code or getattr(case, "class_code", None)
             urgency = urgency or getattr(case, "urgency", None)
+            source = source or getattr(case, "source", None)
             area_class = area_class or getattr(case, "area_class", None) or self.area_class_of(
                 getattr(case, "grid_code", None)
             )
-        ck = (stage, kind, class_code, urgency, area_class)
+        ck = (stage, kind, class_code, urgency, area_class, source)
         if self._adders_calendar is not self.calendar:  # adders are bound to one calendar
             self._adders.clear()
             self._adders_calendar = self.calendar
@@ -129,7 +131,7 @@ class WorkDeadlines:
             lim = self._limit_cache.get(ck, _MISSING)
             if lim is _MISSING:
                 try:
-                    lim = self.limit(stage, kind, class_code, urgency, area_class)
+                    lim = self.limit(stage, kind, class_code, urgency, area_class, source)
                 except TimeLimitError:
                     lim = None
                 self._limit_cache[ck] = lim
@@ -138,6 +140,34 @@ class WorkDeadlines:
         if add is None:
             return None
         return add(start if type(start) is datetime else _at(start))  # type: ignore[operator]
+
+    def extension_ceiling(self, case: Any) -> tuple[datetime, TimeLimit] | None:
+        """The latest handle deadline approved extensions may give the case, with the ceiling row; ``None``
+        when no ceiling applies (or the case is not being handled).
+
+        The ceiling counts from the start of the current handling stage (``stage_started_at``: the
+        dispatch, or the rework after a failed check) and, like the deadline itself, moves by the time
+        spent suspended (``suspended_hours``, measured in the handle limit's kind of time). Suspensions
+        before a rework are counted too, which errs on the generous side.
+        """
+        start = getattr(case, "stage_started_at", None)
+        if getattr(case, "stage", None) != "handle" or not start:
+            return None
+        kind, code = getattr(case, "kind", None), getattr(case, "class_code", None)
+        urgency, source = getattr(case, "urgency", None), getattr(case, "source", None)
+        area = getattr(case, "area_class", None) or self.area_class_of(getattr(case, "grid_code", None))
+        cap = self.limits.ceiling("handle", kind, code, urgency, area, source)
+        if cap is None:
+            return None
+        at = self.calendar.add(_at(start), cap.amount, cap.unit)
+        suspended = float(getattr(case, "suspended_hours", 0.0) or 0.0)
+        if suspended > 0:
+            try:
+                unit = self.limit("handle", kind, code, urgency, area, source).unit
+            except TimeLimitError:
+                unit = cap.unit
+            at = self.shift(at, suspended, unit)
+        return at, cap
 
     def area_class_of(self, grid_code: str | None) -> str | None:
         """The area class (一类/二类区域) of a grid; ``None`` without a store or grid."""

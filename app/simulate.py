@@ -534,13 +534,24 @@ class _Generator:
     def calendar_add(self, t: datetime, working_hours: float) -> datetime:
         return self.w.calendar.add(t, working_hours, "工作时")
 
+    def within_ceiling(self, c: _Case, started: datetime, amount: float, unit: str) -> bool:
+        """Whether +2 工作日 stays within the case's extension ceiling (12345: 15 工作日); dispatchers deny
+        the rest, as the engine would refuse them."""
+        cal = self.w.calendar
+        cap = self.w.deadlines.limits.ceiling(
+            "handle", c.kind, c.class_code, c.urgency, c.grid.area_class, c.source)
+        if cap is None:
+            return True
+        extended = cal.add(cal.add(started, amount, unit), 2, "工作日")
+        return extended <= cal.add(started, cap.amount, cap.unit)
+
     def handling(self, c: _Case, t: datetime, d: _Dept, target: str, disp: Actor, intake: Actor, lead: Actor,
                  inspector: Actor) -> None:
         w, rng = self.w, self.rng
         no = c.no
         dept_actor = _actor_of_dept(target)
         try:
-            lim = w.deadlines.limit("handle", c.kind, c.class_code, c.urgency, c.grid.area_class)
+            lim = w.deadlines.limit("handle", c.kind, c.class_code, c.urgency, c.grid.area_class, c.source)
         except TimeLimitError:
             lim = None
         amount, unit = (lim.amount, lim.unit) if lim is not None else (3.0, "工作日")
@@ -557,7 +568,7 @@ class _Generator:
             t = self.push(t, no, "request_extension", dept_actor,
                           {"reason": "需协调多个部门", "amount": 2, "unit": "工作日"})
             t = _desk(t + timedelta(minutes=_ri(rng, 10, 180)), rng)
-            approved = rng.random() < 0.8
+            approved = rng.random() < 0.8 and self.within_ceiling(c, started, amount, unit)
             data: dict[str, Any] = {"approved": approved}
             if approved:
                 data |= {"amount": 2, "unit": "工作日"}

@@ -1,4 +1,4 @@
-"""Time limits (时限) per stage, class, urgency and area class, with most-specific-match lookup.
+"""Time limits (时限) per stage, class, urgency, source and area class, with most-specific-match lookup.
 
 Cities write limits per stage (核实, 立案, 派遣, 处置, 核查, 结案) and, for 处置, per class and urgency
 and sometimes per area class (ARCHITECTURE §6.2, STANDARDS "Time limits"). They live in
@@ -10,6 +10,11 @@ from memory, since the engine asks for a limit at every stage start.
 ``time_limit.class_code`` holds a *class key*: ``*`` (any), ``part`` / ``event`` (any class of a
 kind), ``event:04`` (a major class) or ``event:0102`` (one class). The kind is part of the key because
 the legacy catalogue reuses codes across kinds (``0101`` is 上水井盖 and 私搭乱建).
+
+A row may be limited to one case source (``source``: ``hotline_12345``...; ``*`` = any) and may be an
+*extension ceiling* (``ceiling = 1``, ``[[ceiling]]`` in the TOML): not the time allowed, but the most
+handling time that approved extensions (延期) may bring the stage to ("12345 orders: 7 working days, at
+most 15 for complex ones"). Ceilings are looked up with the same most-specific match, separately.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from app.paths import CONFIG
+from app.workflow.transitions import SOURCE_LABELS
 from app.worktime import UNITS, CalendarError, normalize_unit
 from db import case_queries
 from db.store import Store
@@ -39,6 +45,8 @@ AREA_CLASSES = {"一类区域": "一类区域", "一类": "一类区域", "1": "
                 "二类区域": "二类区域", "二类": "二类区域", "2": "二类区域"}
 KINDS = ("part", "event")
 ANY = "*"
+# case sources of the workflow (inspector, hotline_12319, hotline_12345, ...) and their Chinese labels
+SOURCES: dict[str, str] = {name: name for name in SOURCE_LABELS} | {zh: name for name, zh in SOURCE_LABELS.items()}
 
 
 class TimeLimitError(ValueError):
@@ -72,6 +80,17 @@ def normalize_area_class(area_class: str | None) -> str:
     return a
 
 
+def normalize_source(source: str | None) -> str:
+    if source is None or source == "" or source == ANY:
+        return ANY
+    s = SOURCES.get(str(source).strip())
+    if s is None:
+        raise TimeLimitError(
+            f"案件来源无效 source='{source}' (应为 {', '.join(f'{k} {v}' for k, v in SOURCE_LABELS.items())})"
+        )
+    return s
+
+
 def class_key(kind: str | None, class_code: str | None) -> str:
     """The ``time_limit.class_code`` key for a kind and a class (or major) code."""
     if not kind:
@@ -91,7 +110,10 @@ def _specificity(key: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class TimeLimit:
-    """One limit row: ``amount`` ``unit`` for ``stage``, applying to the class key, urgency and area."""
+    """One limit row: ``amount`` ``unit`` for ``stage``, applying to the class key, urgency, area and source.
+
+    ``ceiling`` rows are extension ceilings (the most total time extensions may allow), not limits.
+    """
 
     stage: str
     amount: float
@@ -99,6 +121,8 @@ class TimeLimit:
     class_code: str = ANY
     urgency: str = ANY
     area_class: str = ANY
+    source: str = ANY
+    ceiling: bool = False
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
@@ -113,11 +137,14 @@ class TimeLimit:
         return f"{amount} {self.unit}"
 
     @property
-    def specificity(self) -> tuple[int, int, int]:
-        return (_specificity(self.class_code), self.urgency != ANY, self.area_class != ANY)
+    def specificity(self) -> tuple[int, int, int, int]:
+        """class > major > kind > any, then urgency, then source, then area class."""
+        return (_specificity(self.class_code), self.urgency != ANY, self.source != ANY, self.area_class != ANY)
 
-    def row(self) -> tuple[str, str, str, str, float, str]:
-        return (self.stage, self.class_code, self.urgency, self.area_class, float(self.amount), self.unit)
+    def row(self) -> tuple[str, str, str, str, str, int, float, str]:
+        """The ``time_limit`` row: stage, class key, urgency, area class, source, ceiling, amount, unit."""
+        return (self.stage, self.class_code, self.urgency, self.area_class, self.source, int(self.ceiling),
+                float(self.amount), self.unit)
 
 
 @dataclass
@@ -129,7 +156,7 @@ class LoadReport:
 
 
 # -- config ------------------------------------------------------------------------------------------
-def read_config(path: str | Path | None = None) -> list[dict[str, Any]]:
+def _read_toml(path: str | Path | None) -> dict[str, Any]:
     p = Path(path) if path is not None else TIME_LIMITS_TOML
     try:
         with p.open("rb") as f:
@@ -138,23 +165,52 @@ def read_config(path: str | Path | None = None) -> list[dict[str, Any]]:
         raise TimeLimitError(f"时限配置文件不存在 path='{p}'") from None
     except tomllib.TOMLDecodeError as exc:
         raise TimeLimitError(f"时限配置文件格式错误 path='{p}': {exc}") from None
-    entries = data.get("limit", [])
+    return data
+
+
+def _tables(data: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    entries = data.get(name, [])
     if not isinstance(entries, list):
-        raise TimeLimitError(f"时限配置格式错误 limit='{entries}' (use [[limit]] tables)")
+        raise TimeLimitError(f"时限配置格式错误 {name}='{entries}' (use [[{name}]] tables)")
     return entries
 
 
+def read_config(path: str | Path | None = None) -> list[dict[str, Any]]:
+    """The ``[[limit]]`` entries of the config."""
+    return _tables(_read_toml(path), "limit")
+
+
+def read_ceilings(path: str | Path | None = None) -> list[dict[str, Any]]:
+    """The ``[[ceiling]]`` entries (extension ceilings) of the config."""
+    return _tables(_read_toml(path), "ceiling")
+
+
+def resolve_config(
+    path: str | Path | None, classes: list[tuple[str, str, str, str]], catalog: str | None
+) -> LoadReport:
+    """Limits and extension ceilings of a config file, resolved against a catalogue."""
+    data = _read_toml(path)
+    report = resolve_entries(_tables(data, "limit"), classes, catalog)
+    ceilings = resolve_entries(_tables(data, "ceiling"), classes, catalog, ceiling=True)
+    report.rows += ceilings.rows
+    report.skipped += ceilings.skipped
+    return report
+
+
 def resolve_entries(
-    entries: Iterable[dict[str, Any]], classes: list[tuple[str, str, str, str]], catalog: str | None
+    entries: Iterable[dict[str, Any]], classes: list[tuple[str, str, str, str]], catalog: str | None,
+    ceiling: bool = False,
 ) -> LoadReport:
     """Turn config entries into rows, expanding class names and globs against ``classes``.
 
-    ``classes`` is ``(kind, major_code, class_code, name)`` of the store's catalogue.
+    ``classes`` is ``(kind, major_code, class_code, name)`` of the store's catalogue; ``ceiling`` marks
+    ``[[ceiling]]`` entries (extension ceilings, handling stage only).
     """
     report = LoadReport()
-    rows: dict[tuple[str, str, str, str], TimeLimit] = {}
+    rows: dict[tuple[str, str, str, str, str], TimeLimit] = {}
+    table = "ceiling" if ceiling else "limit"
     for n, e in enumerate(entries, start=1):
-        where = f"limit #{n}"
+        where = f"{table} #{n}"
         try:
             stage = normalize_stage(e.get("stage", ""))
             unit = normalize_unit(str(e.get("unit", "")))
@@ -163,6 +219,14 @@ def resolve_entries(
                 raise TimeLimitError(f"时限数值无效 {where}.amount='{amount}' (must be > 0)")
             urgency = normalize_urgency(e.get("urgency"))
             area = normalize_area_class(e.get("area_class"))
+            try:
+                source = normalize_source(e.get("source"))
+            except TimeLimitError as exc:
+                raise TimeLimitError(f"{where}: {exc}") from None
+            if ceiling and stage != "handle":
+                raise TimeLimitError(
+                    f"延期上限只适用于处置阶段 {where}.stage='{e.get('stage')}' (extension ceilings apply to handle only)"
+                )
             kind = e.get("kind")
             if kind is not None and kind not in KINDS:
                 raise TimeLimitError(f"类型无效 {where}.kind='{kind}' (应为 part / event)")
@@ -192,8 +256,8 @@ def resolve_entries(
         else:
             keys = [class_key(kind, None)]
         for key in keys:
-            lim = TimeLimit(stage, float(amount), unit, key, urgency, area)
-            rows[(stage, key, urgency, area)] = lim  # a later entry for the same key wins
+            lim = TimeLimit(stage, float(amount), unit, key, urgency, area, source, ceiling)
+            rows[(stage, key, urgency, area, source)] = lim  # a later entry for the same key wins
     report.rows = list(rows.values())
     return report
 
@@ -214,7 +278,7 @@ def _store_classes(store: Store) -> tuple[list[tuple[str, str, str, str]], str |
 def load_time_limits(store: Store, path: str | Path | None = None) -> LoadReport:
     """Replace the store's ``time_limit`` table with the config (one transaction)."""
     classes, catalog = _store_classes(store)
-    report = resolve_entries(read_config(path), classes, catalog)
+    report = resolve_config(path, classes, catalog)
     with store.atomic() as conn:
         case_queries.replace_time_limits(conn, [r.row() for r in report.rows])
     return report
@@ -226,20 +290,25 @@ class TimeLimits:
 
     def __init__(self, limits: Iterable[TimeLimit]) -> None:
         self._by_stage: dict[str, list[TimeLimit]] = {}
+        self._ceilings: dict[str, list[TimeLimit]] = {}
         for lim in limits:
-            self._by_stage.setdefault(lim.stage, []).append(lim)
-        for rows in self._by_stage.values():
+            (self._ceilings if lim.ceiling else self._by_stage).setdefault(lim.stage, []).append(lim)
+        for rows in (*self._by_stage.values(), *self._ceilings.values()):
             rows.sort(key=lambda r: r.specificity, reverse=True)
-        self._cache: dict[tuple[str, str | None, str | None, str, str], TimeLimit] = {}
+        self._cache: dict[tuple[str, str | None, str | None, str, str, str], TimeLimit] = {}
+        self._ceiling_cache: dict[tuple[str, str | None, str | None, str, str, str], TimeLimit | None] = {}
 
     @classmethod
     def from_store(cls, store: Store) -> TimeLimits:
         """The store's table; when it is empty, the project config resolved against the store's catalogue."""
         rows = case_queries.time_limit_rows(store.conn)
         if rows:
-            return cls(TimeLimit(stage, amount, unit, ck, urg, area) for stage, ck, urg, area, amount, unit in rows)
+            return cls(
+                TimeLimit(stage, amount, unit, ck, urg, area, src, bool(ceil))
+                for stage, ck, urg, area, src, ceil, amount, unit in rows
+            )
         classes, catalog = _store_classes(store)
-        return cls(resolve_entries(read_config(), classes, catalog).rows)
+        return cls(resolve_config(None, classes, catalog).rows)
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, catalog: str | None = None) -> TimeLimits:
@@ -249,34 +318,68 @@ class TimeLimits:
 
         cat = load_catalog(catalog or CATALOG_LEGACY)
         classes = [(c.kind, c.major_code, c.class_code, c.name) for c in cat.classes]
-        return cls(resolve_entries(read_config(path), classes, cat.id).rows)
+        return cls(resolve_config(path, classes, cat.id).rows)
 
     def stages(self) -> list[str]:
         return sorted(self._by_stage)
 
     def all(self) -> list[TimeLimit]:
+        """Every limit (extension ceilings are in :meth:`ceilings`)."""
         return [r for rows in self._by_stage.values() for r in rows]
+
+    def ceilings(self) -> list[TimeLimit]:
+        return [r for rows in self._ceilings.values() for r in rows]
 
     def lookup(
         self, stage: str, kind: str | None = None, class_code: str | None = None,
-        urgency: str | None = None, area_class: str | None = None,
+        urgency: str | None = None, area_class: str | None = None, source: str | None = None,
     ) -> TimeLimit:
-        """The most specific limit for the stage: class > major > kind > any, then urgency, then area."""
+        """The most specific limit for the stage: class > major > kind > any, then urgency, then source,
+        then area class."""
         stage = normalize_stage(stage)
         urg = normalize_urgency(urgency)
         area = normalize_area_class(area_class)
-        ck = (stage, kind, class_code, urg, area)
+        src = normalize_source(source)
+        ck = (stage, kind, class_code, urg, area, src)
         hit = self._cache.get(ck)
         if hit is not None:
             return hit
+        hit = self._match(self._by_stage, stage, kind, class_code, urg, area, src)
+        if hit is None:
+            raise TimeLimitError(
+                f"未配置时限 stage='{stage}' (kind={kind}, class_code={class_code}, source={src}); "
+                "请在 time_limits.toml 中配置"
+            )
+        self._cache[ck] = hit
+        return hit
+
+    def ceiling(
+        self, stage: str, kind: str | None = None, class_code: str | None = None,
+        urgency: str | None = None, area_class: str | None = None, source: str | None = None,
+    ) -> TimeLimit | None:
+        """The extension ceiling for the stage (same matching as :meth:`lookup`), ``None`` when there is none."""
+        stage = normalize_stage(stage)
+        urg = normalize_urgency(urgency)
+        area = normalize_area_class(area_class)
+        src = normalize_source(source)
+        ck = (stage, kind, class_code, urg, area, src)
+        if ck not in self._ceiling_cache:
+            self._ceiling_cache[ck] = self._match(self._ceilings, stage, kind, class_code, urg, area, src)
+        return self._ceiling_cache[ck]
+
+    @staticmethod
+    def _match(
+        by_stage: dict[str, list[TimeLimit]], stage: str, kind: str | None, class_code: str | None,
+        urg: str, area: str, src: str,
+    ) -> TimeLimit | None:
         keys = {ANY}
         if kind:
             keys.add(kind)
             if class_code:
                 keys.add(f"{kind}:{class_code}")
                 keys.add(f"{kind}:{class_code[:2]}")
-        for lim in self._by_stage.get(stage, []):
-            if (lim.class_code in keys and lim.urgency in (ANY, urg) and lim.area_class in (ANY, area)):
-                self._cache[ck] = lim
+        for lim in by_stage.get(stage, []):
+            if (lim.class_code in keys and lim.urgency in (ANY, urg) and lim.area_class in (ANY, area)
+                    and lim.source in (ANY, src)):
                 return lim
-        raise TimeLimitError(f"未配置时限 stage='{stage}' (kind={kind}, class_code={class_code}); 请在 time_limits.toml 中配置")
+        return None

@@ -30,21 +30,23 @@ def catalog_classes(conn: sqlite3.Connection, catalog: str) -> list[tuple[str, s
     ]
 
 
-def time_limit_rows(conn: sqlite3.Connection) -> list[tuple[str, str, str, str, float, str]]:
-    """``(stage, class_code, urgency, area_class, amount, unit)`` of every configured limit."""
+def time_limit_rows(conn: sqlite3.Connection) -> list[tuple[str, str, str, str, str, int, float, str]]:
+    """``(stage, class_code, urgency, area_class, source, ceiling, amount, unit)`` of every configured row."""
     return [
-        (r[0], r[1], r[2], r[3], float(r[4]), r[5])
+        (r[0], r[1], r[2], r[3], r[4], int(r[5]), float(r[6]), r[7])
         for r in conn.execute(
-            "SELECT stage, class_code, urgency, area_class, amount, unit FROM time_limit ORDER BY id"
+            "SELECT stage, class_code, urgency, area_class, source, ceiling, amount, unit FROM time_limit ORDER BY id"
         )
     ]
 
 
 def replace_time_limits(conn: sqlite3.Connection, rows: Iterable[Sequence[Any]]) -> int:
-    """Replace the whole ``time_limit`` table; call inside ``store.atomic()``."""
+    """Replace the whole ``time_limit`` table with rows in :func:`time_limit_rows` order; call inside
+    ``store.atomic()``."""
     conn.execute("DELETE FROM time_limit")
     cur = conn.executemany(
-        "INSERT INTO time_limit (stage, class_code, urgency, area_class, amount, unit) VALUES (?,?,?,?,?,?)",
+        "INSERT INTO time_limit (stage, class_code, urgency, area_class, source, ceiling, amount, unit) "
+        "VALUES (?,?,?,?,?,?,?,?)",
         [tuple(r) for r in rows],
     )
     return cur.rowcount

@@ -277,6 +277,33 @@ def _unit_attribute(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS unit_attribute_key ON unit_attribute(unit_kind, unit_code)")
 
 
+def _time_limit_source(conn: sqlite3.Connection) -> None:
+    """Time limits per case source (``source``: ``hotline_12345``..., ``*`` = any) and extension ceilings
+    (``ceiling`` = 1: the most total handling time approved extensions may allow, not a limit); both are part
+    of the unique key. SQLite cannot change a UNIQUE constraint in place, so the table is rebuilt inside the
+    migration's transaction: rows are copied to a scratch table, the table is dropped and created anew under
+    its own name, and the rows are copied back. Neither ``ALTER TABLE … RENAME`` nor a TEMP scratch table:
+    after either, SQLite 3.40 refuses a later ``wal_checkpoint`` on the same connection ("database table is
+    locked") once the journal mode has been switched, which ``app.demo`` does. The ``gpkg_contents`` row is
+    keyed by the table name, which does not change, so the GeoPackage registration stays valid."""
+    conn.execute("CREATE TABLE time_limit_0008 AS SELECT * FROM time_limit")
+    conn.execute("DROP TABLE time_limit")
+    gpkg.add_attribute_table(
+        conn, "time_limit",
+        "id INTEGER PRIMARY KEY, stage TEXT NOT NULL, class_code TEXT NOT NULL DEFAULT '*', "
+        "urgency TEXT NOT NULL DEFAULT '*', area_class TEXT NOT NULL DEFAULT '*', "
+        "source TEXT NOT NULL DEFAULT '*', ceiling INTEGER NOT NULL DEFAULT 0 CHECK (ceiling IN (0, 1)), "
+        "amount REAL NOT NULL, unit TEXT NOT NULL CHECK (unit IN ('工作时','工作日','小时','自然日','分钟')), "
+        "UNIQUE (stage, class_code, urgency, area_class, source, ceiling)",
+        "时限 time limits",
+    )
+    conn.execute(
+        "INSERT INTO time_limit (id, stage, class_code, urgency, area_class, amount, unit) "
+        "SELECT id, stage, class_code, urgency, area_class, amount, unit FROM time_limit_0008 ORDER BY id"
+    )
+    conn.execute("DROP TABLE time_limit_0008")
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_base", _base),
     Migration("0002_cases", _cases),
@@ -286,4 +313,5 @@ MIGRATIONS: list[Migration] = [
     Migration("0006_evaluation_indexes_2", _evaluation_indexes_2),
     Migration("0007_evaluation_covering", _evaluation_covering),
     Migration("0008_unit_attribute", _unit_attribute),
+    Migration("0009_time_limit_source", _time_limit_source),
 ]

@@ -420,6 +420,7 @@ class _Session:
                 if new_deadline <= _dt(base_text):
                     raise _data_error("until", data.get("until"), "延期后的时限必须晚于原处置时限 " + base_text,
                                       "the extended deadline must be later than the current one")
+                self._check_ceiling(snap, data, new_deadline)
                 derived["_handle_deadline"] = _fmt_dt(new_deadline)
                 if snap.stage == "handle":
                     derived["_stage_deadline"] = derived["_handle_deadline"]
@@ -559,7 +560,7 @@ class _Session:
         if all(callable(getattr(d, n, None)) for n in ("limit", "resume", "unit_hours")):
             try:
                 area = d.area_class_of(snap.grid_code) if callable(getattr(d, "area_class_of", None)) else None
-                unit = d.limit("handle", snap.kind, snap.class_code, snap.urgency, area).unit
+                unit = d.limit("handle", snap.kind, snap.class_code, snap.urgency, area, snap.source).unit
             except (ValueError, LookupError):
                 unit = None
         out: dict[str, Any] = {}
@@ -575,6 +576,25 @@ class _Session:
                     out[key] = _fmt_dt(_dt(value) + (at_dt - start))
         out["_suspended_hours"] = round(hours, 4)
         return out
+
+    def _check_ceiling(self, snap: CaseState, data: Mapping[str, Any], new_deadline: datetime) -> None:
+        """Refuse an approved extension that takes the handling time beyond the case's extension ceiling
+        (``[[ceiling]]`` in time_limits.toml, e.g. 12345 orders at most 15 工作日). Duck-typed on the
+        deadline service's ``extension_ceiling`` (``app.deadlines.WorkDeadlines``); others have none."""
+        ceiling = getattr(self.engine.deadlines, "extension_ceiling", None)
+        if not callable(ceiling):
+            return
+        found = ceiling(snap)
+        if found is None:
+            return
+        latest, cap = found
+        if new_deadline > latest:
+            field_name = "until" if data.get("until") is not None else "amount"
+            raise _data_error(
+                field_name, data.get(field_name),
+                f"延期后处置总时限超过上限 {cap.label}（最晚 {_fmt_dt(latest)}），不能批准",
+                f"the extension would take the total handling time beyond the ceiling of {cap.label}",
+            )
 
     def _extension(self, data: Mapping[str, Any], base: datetime, at_dt: datetime, required: bool) -> datetime | None:
         until = data.get("until")

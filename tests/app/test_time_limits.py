@@ -74,7 +74,7 @@ def test_reload_replaces(limits_store, tmp_path) -> None:
     p = tmp_path / "tl.toml"
     p.write_text('[[limit]]\nstage = "核实"\namount = 20\nunit = "分钟"\n', encoding="utf-8")
     report = load_time_limits(limits_store, p)
-    assert [r.row() for r in report.rows] == [("verify", "*", "*", "*", 20.0, "分钟")]
+    assert [r.row() for r in report.rows] == [("verify", "*", "*", "*", "*", 0, 20.0, "分钟")]
     tl = TimeLimits.from_store(limits_store)
     assert tl.stages() == ["verify"]
     with pytest.raises(TimeLimitError, match="stage='handle'"):

@@ -60,11 +60,13 @@ def test_replay_reproduces_golden_record(lines, tmp_path, chunk_size):
     store.close()
 
 
+# Regenerated when 12345 hotline orders got their own handling limit (7 工作日) and extension ceiling
+# (15 工作日): the simulated 12345 cases now carry those deadlines, so the record differs by design.
 GOLDEN_SIM = (
-    (12471, "b5cdd143e877ff2569f902a4e8e27c7d8baebd9704c9a76cdcdfddfdb883cc3b"),
-    "508247345aacac017c9510b9540241503b258d4913ce0d9dd65641dea765ad9d",
-    "82b498df2b5ec1a86edfcf606763fdaddee5cfbd292668e96953f019696babda",
-    "2574206e133777d4bba355b02def712494ad207db1be91d5de5bc85f89109bc5",
+    (12420, "1e2977aed48b3275a28b2e9bd9f43fb79cc8a35fc609281c31dd13e68dad6707"),
+    "2e4ea06ad8ab7457021ce40a3dd0b08859c0e8d2fc08b00abe60b850e8c62978",
+    "20404209ad9f20aa74e699caad4c7acb104e781ceb8c69497b7b577923c0ad1c",
+    "a4bdbc43a6cf907bf3c73ac3a0632654f12628db0a6fd81fad3f4afedb30e028",
 )
 
 
