@@ -30,7 +30,9 @@ import numpy as np
 
 from app.charts import GRADE_COLORS, Bar
 from app.clock import Clock, SystemClock
+from app.deadlines import LightThresholds
 from app.paths import CONFIG, SCHEMES
+from app.progress import Cancelled, Progress
 from app.timefmt import CST, fmt, parse
 from db import dashboard as dash
 from db.store import StoreError, connect
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 
 PAGES = ("map", "kpi", "scores", "hot", "cases")
 READ_BUSY_MS = 300  # a locked store must not freeze the wall for the default 5 s
-READ_CACHE_KB = 16384  # the wall reads a month at a time: a bounded page cache keeps its memory flat
+READ_CACHE_KB = 2048  # the wall reads a month at a time: a bounded page cache keeps its memory flat
 REQUIRED_MIGRATION = "0002_cases"
 
 STATUS_LABELS: dict[str, str] = {
@@ -217,7 +219,7 @@ class LatestCase:
     place: str
     status: str
     status_label: str
-    light: str  # green / yellow / red / done
+    light: str  # green / yellow / red / severe (app.deadlines lights) or done (closed)
 
 
 @dataclass(frozen=True)
@@ -242,12 +244,21 @@ class WallSnapshot:
     map: MapData
 
 
-@dataclass
+@dataclass(frozen=True)
 class RefreshResult:
+    """What one refresh hands to the UI: plain data, safe to pass from a worker thread to the GUI thread.
+
+    ``snapshot`` is the new snapshot when ``ok``, else the last good one (or ``None`` before the first);
+    ``stale_label`` is the marker text to show when not ``ok``.
+    """
+
     ok: bool
     ms: float  # wall-clock time of the refresh
     error: str = ""
     cpu_ms: float = 0.0  # CPU time of the refreshing thread (what the refresh costs on an idle machine)
+    snapshot: WallSnapshot | None = None
+    stale_label: str = ""
+    cancelled: bool = False
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -277,11 +288,14 @@ def heat_grid(x: np.ndarray, y: np.ndarray, bounds: tuple[float, float, float, f
     return np.ascontiguousarray(out[::-1], dtype=np.float32)
 
 
-def traffic_light(status: str, started: str | None, deadline: str | None, now: datetime) -> str:
-    """green before 80 % of the stage time, yellow until the deadline, red after; ``done`` when closed.
+def traffic_light(status: str, started: str | None, deadline: str | None, now: datetime,
+                  thresholds: LightThresholds | None = None) -> str:
+    """The light of a case's current stage: ``app.deadlines`` thresholds on the share of the stage time used.
 
-    Uses calendar time between the stored stage start and deadline (the deadline already follows the
-    working calendar when the engine set it).
+    green / yellow / red / severe as :meth:`app.deadlines.LightThresholds.light` (defaults: yellow from
+    80 %, red from 100 %, severe from 300 %); ``done`` when closed or void. The share is taken in
+    calendar time between the stored stage start and deadline (the engine set the deadline on the
+    working calendar), as the console map does for thousands of points.
     """
     if status in ("closed", "void"):
         return "done"
@@ -292,12 +306,20 @@ def traffic_light(status: str, started: str | None, deadline: str | None, now: d
         begin = parse(started) if started else end - timedelta(hours=1)
     except ValueError:
         return "green"
-    if now >= end:
-        return "red"
+    th = thresholds if thresholds is not None else LightThresholds()
     total = (end - begin).total_seconds()
-    if total > 0 and (now - begin).total_seconds() / total >= 0.8:
-        return "yellow"
-    return "green"
+    if total <= 0:  # a stage without time: late as soon as it is due
+        return th.light(th.red) if now >= end else th.light(0.0)
+    return th.light((now - begin).total_seconds() / total)
+
+
+def light_thresholds() -> LightThresholds:
+    """The configured thresholds (``time_limits.toml`` ``[light]``); the defaults if the file is unusable."""
+    try:
+        return LightThresholds.from_config()
+    except (OSError, ValueError) as exc:  # TimeLimitError is a ValueError; a wall must not stop for it
+        log.warning("wall: light thresholds not readable, using the defaults: %s", exc)
+        return LightThresholds()
 
 
 def _rate_color(rate: float) -> str:
@@ -394,6 +416,11 @@ class WallDataService:
         self._scores: tuple[float, ScoreBoard, ScoreBoard] | None = None
         self._trend_cache: dict[tuple[str, str, str], dict[str, float]] = {}
         self.background_scores = background_scores
+        self.thresholds = light_thresholds()
+        # one refresh at a time, from whichever thread runs it; cancel() may come from any thread
+        self._refresh_lock = threading.Lock()
+        self._progress: Progress | None = None
+        self._close_pending = False
         self._score_lock = threading.Lock()
         self._score_thread: threading.Thread | None = None
         self._bg_scores: tuple[float, ScoreBoard, ScoreBoard] | None = None
@@ -407,8 +434,35 @@ class WallDataService:
             return "数据未加载，正在重试…"
         return f"数据更新于 {self.last_ok.strftime('%H:%M')}"
 
-    def close(self) -> None:
-        self._drop_connection()
+    @property
+    def scores_running(self) -> bool:
+        """Whether a background evaluation is running (the soak's warm-up waits for the first one)."""
+        return self._score_thread is not None and self._score_thread.is_alive()
+
+    def cancel(self) -> None:
+        """Stop a refresh in progress (callable from any thread): the caller's ``Progress`` is cancelled,
+        checked between queries, and the query running now is interrupted."""
+        progress = self._progress
+        if progress is not None:
+            progress.cancel()
+        conn = self._conn
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):  # closed meanwhile: nothing to interrupt
+                conn.interrupt()
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Cancel a running refresh and close the connection once it has stopped (a later refresh reopens).
+
+        If the refresh does not stop within ``timeout_s`` it closes the connection itself when it ends.
+        """
+        self.cancel()
+        if self._refresh_lock.acquire(timeout=timeout_s):
+            try:
+                self._drop_connection()
+            finally:
+                self._refresh_lock.release()
+        else:
+            self._close_pending = True
 
     # -- connection ------------------------------------------------------------------------------------
     def _drop_connection(self) -> None:
@@ -430,27 +484,54 @@ class WallDataService:
         key = (st.st_dev, st.st_ino)
         if self._conn is None or key != self._file_key:
             self._drop_connection()
-            conn = connect(self.path, readonly=True)
+            # not tied to a thread: the wall refreshes on a pool thread (one refresh at a time, under a lock)
+            conn = connect(self.path, readonly=True, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {READ_BUSY_MS}")
             conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KB}")
             self._conn, self._file_key = conn, key
         return self._conn
 
     # -- refresh -----------------------------------------------------------------------------------------
-    def refresh(self) -> RefreshResult:
-        """Take a new snapshot; on any failure keep the last one, mark it stale and report why."""
-        t0 = time.perf_counter()
-        c0 = time.thread_time()
+    def refresh(self, progress: Progress | None = None) -> RefreshResult:
+        """Take a new snapshot; on any failure keep the last one, mark it stale and report why.
+
+        Never raises. Runs on any thread (the wall runs it on a worker; refreshes are serialised);
+        the result carries everything the UI shows. ``progress`` (or :meth:`cancel`) stops it early:
+        the result is then ``cancelled`` and the last good snapshot stays, not marked stale by it.
+        """
+        with self._refresh_lock:
+            t0 = time.perf_counter()
+            c0 = time.thread_time()
+            self._progress = progress = progress if progress is not None else Progress()
+            try:
+                return self._refresh(progress, t0, c0)
+            finally:
+                self._progress = None
+                if self._close_pending:
+                    self._close_pending = False
+                    self._drop_connection()
+
+    def _result(self, ok: bool, t0: float, c0: float, cancelled: bool = False) -> RefreshResult:
+        return RefreshResult(ok, (time.perf_counter() - t0) * 1000, self.error, (time.thread_time() - c0) * 1000,
+                             self.snapshot, "" if ok else self.stale_label, cancelled)
+
+    def _refresh(self, progress: Progress, t0: float, c0: float) -> RefreshResult:
         self.refresh_count += 1
         try:
+            progress.check()
             conn = self._connection()
             conn.execute("BEGIN")  # one read transaction: a consistent view while others write
             try:
-                snap = self._build(conn)
+                snap = self._build(conn, progress)
             finally:
                 if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+        except Cancelled:
+            return self._result(False, t0, c0, cancelled=True)
         except Exception as exc:  # the wall must never fall over: every failure becomes stale state
+            if progress.cancelled:  # the query interrupted by cancel(): not a data problem
+                return self._result(False, t0, c0, cancelled=True)
             self.error_count += 1
             self.stale = True
             self.error = self._describe(exc)
@@ -459,13 +540,12 @@ class WallDataService:
             # a damaged or replaced file: start from a fresh connection next time
             if not (isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)):
                 self._drop_connection()
-            return RefreshResult(False, (time.perf_counter() - t0) * 1000, self.error,
-                                 (time.thread_time() - c0) * 1000)
+            return self._result(False, t0, c0)
         self.snapshot = snap
         self.stale = False
         self.error = ""
         self.last_ok = self.clock.now()
-        return RefreshResult(True, (time.perf_counter() - t0) * 1000, "", (time.thread_time() - c0) * 1000)
+        return self._result(True, t0, c0)
 
     @staticmethod
     def _describe(exc: Exception) -> str:
@@ -488,7 +568,8 @@ class WallDataService:
                 now = parse(str(row[0]))
         return now
 
-    def _build(self, conn: sqlite3.Connection) -> WallSnapshot:
+    def _build(self, conn: sqlite3.Connection, progress: Progress | None = None) -> WallSnapshot:
+        check = progress.check if progress is not None else (lambda: None)
         done = {r[0] for r in conn.execute("SELECT name FROM _migration")}
         if REQUIRED_MIGRATION not in done:
             raise StoreError(f"数据库尚未就绪 store has no case tables yet (migration {REQUIRED_MIGRATION})")
@@ -501,9 +582,12 @@ class WallDataService:
                 "class": dash.class_names(conn), "district": dash.district_names(conn),
                 "street": dash.street_names(conn), "department": dash.department_names(conn),
             }
+        check()
         digest = dash.month_digest(conn, w.month_start, w.month_end, w.today_start, w.now, cfg.map_points, d)
+        check()
         rates = digest.rates
         last_rates = dash.period_rates(conn, w.last_start, w.last_end, w.last_end, d)
+        check()
         # today's 超期 is live (open cases past their deadline now); the month's counts the month's
         # cases that are overdue or were closed late, so the comparison with last month is like for like
         kpi = Kpi(
@@ -514,20 +598,24 @@ class WallDataService:
             rates=rates,
             last_rates=last_rates,
         )
+        check()
         hot = self._hot(digest)
+        now_dt = parse(w.now)
         latest = tuple(
             LatestCase(
                 case_no=r.case_no, time=r.reported_at[5:16].replace("T", " "), class_name=r.class_name,
                 place=r.place, status=r.status, status_label=STATUS_LABELS.get(r.status, r.status),
-                light=traffic_light(r.status, r.stage_started_at, r.stage_deadline, parse(w.now)),
+                light=traffic_light(r.status, r.stage_started_at, r.stage_deadline, now_dt, self.thresholds),
             )
             for r in dash.latest_cases(conn, cfg.latest_count, d)
         )
+        check()
         if "scores" in cfg.pages:
-            district_scores, department_scores = self._score_boards(conn, w)
+            district_scores, department_scores = self._score_boards(conn, w, check)
         else:  # nobody looks at them: do not pay for evaluations
             district_scores = ScoreBoard("区域考评得分", "district", (), w.months12, {})
             department_scores = replace(district_scores, title="部门考评得分", unit_kind="department")
+        check()
         return WallSnapshot(
             taken_at=self.clock.now(), window=w, kpi=kpi, district_scores=district_scores,
             department_scores=department_scores, hot=hot, latest=latest, map=self._map(conn, digest.points),
@@ -575,7 +663,8 @@ class WallDataService:
         return MapData(outlines, bounds, pts, groups, heat_grid(pts.x, pts.y, bounds), self._static_version)
 
     # -- scores ---------------------------------------------------------------------------------------------
-    def _score_boards(self, conn: sqlite3.Connection, w: Window) -> tuple[ScoreBoard, ScoreBoard]:
+    def _score_boards(self, conn: sqlite3.Connection, w: Window,
+                      check: Callable[[], None] = lambda: None) -> tuple[ScoreBoard, ScoreBoard]:
         """Scheme scores when an evaluation can run, else on-time-closure rates (the fallback says so).
 
         Cached for ``scores_every_s`` (evaluations are heavier than the counters) and per month for trends;
@@ -590,7 +679,7 @@ class WallDataService:
         scheme = self.config.scheme or default_scheme()
         if not self.background_scores or self._evaluator is None or not scheme:
             if not fresh(self._scores):
-                boards = self._compute_boards(conn, scheme, w, dict(self._names))
+                boards = self._compute_boards(conn, scheme, w, dict(self._names), check)
                 self._scores = (now_s, *boards)
             assert self._scores is not None
             return self._scores[1], self._scores[2]
@@ -616,6 +705,7 @@ class WallDataService:
             return
         try:
             conn.execute(f"PRAGMA busy_timeout = {READ_BUSY_MS}")
+            conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KB}")
             conn.execute("BEGIN")
             boards = self._compute_boards(conn, scheme, w, names)
             with self._score_lock:
@@ -625,8 +715,8 @@ class WallDataService:
         finally:
             conn.close()
 
-    def _compute_boards(self, conn: sqlite3.Connection, scheme: str, w: Window,
-                        names: dict[str, dict[str, str]]) -> tuple[ScoreBoard, ScoreBoard]:
+    def _compute_boards(self, conn: sqlite3.Connection, scheme: str, w: Window, names: dict[str, dict[str, str]],
+                        check: Callable[[], None] = lambda: None) -> tuple[ScoreBoard, ScoreBoard]:
         self.score_runs += 1
         boards = []
         # a scheme that scores streets rather than districts (e.g. 钟楼) fills the area board with streets
@@ -635,6 +725,7 @@ class WallDataService:
             ((("department", "部门"),), "department", "部门"),
         )
         for kinds, board_kind, label in plan:
+            check()
             board = None
             if self._evaluator is not None and scheme:
                 for kind, kind_label in kinds:
@@ -746,5 +837,5 @@ def empty_snapshot(now: datetime | None = None, period: str = "this-month") -> W
 __all__ = [
     "GROUP_LABELS", "PAGES", "STATUS_LABELS", "HotSpots", "Kpi", "LatestCase", "MapData", "RefreshResult",
     "ScoreBoard", "WallConfig", "WallDataService", "WallSnapshot", "Window", "empty_snapshot", "heat_grid",
-    "load_config", "resolve_window", "traffic_light",
+    "light_thresholds", "load_config", "resolve_window", "traffic_light",
 ]

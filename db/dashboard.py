@@ -304,11 +304,16 @@ def month_digest(
                   rework_count, geom, {", ".join(_DIGEST_COLUMNS)}
            FROM case_state WHERE reported_at >= ? AND reported_at < ? {where} ORDER BY reported_at DESC""",
         (start, end, *params),
-    ).fetchall()
+    )
     open_set = set(OPEN_STATUSES)
     registered = closed = on_time = open_overdue = rework = 0
     hours = [0] * 24
     counters: list[dict[str, int]] = [{} for _ in _DIGEST_COLUMNS]
+    # rows are streamed, not fetched: only the newest ``point_limit`` are kept (for the map), so the
+    # memory a refresh needs does not grow with the month (a long-running wall's RSS stays flat)
+    shown: list[tuple[bytes, str, bool, bool]] = []  # geom, status (canonical), overdue, today
+    canonical = {s: s for s in (*OPEN_STATUSES, "closed", "void")}
+    seen = 0
     for r in rows:
         status = r[1]
         if r[2] is not None:
@@ -331,15 +336,18 @@ def month_digest(
             v = r[9 + i]
             if v is not None:
                 c[v] = c.get(v, 0) + 1
+        if seen < point_limit:
+            seen += 1
+            if r[8] is not None:
+                shown.append((r[8], canonical.get(status, status), status in open_set and r[6] is not None
+                              and r[6] < now, r[0] >= today))
     tops = {col: sorted(((str(k), n) for k, n in c.items()), key=lambda kv: (-kv[1], kv[0]))
             for col, c in zip(_DIGEST_COLUMNS, counters, strict=True)}
-    shown = [r for r in rows[:point_limit] if r[8] is not None]
-    x, y = _xy([r[8] for r in shown])
+    x, y = _xy([r[0] for r in shown])
     status_arr = np.array([r[1] for r in shown], dtype=object)
-    overdue = np.fromiter(
-        (r[1] in open_set and r[6] is not None and r[6] < now for r in shown), dtype=bool, count=len(shown)
-    )
-    is_today = np.fromiter((r[0] >= today for r in shown), dtype=bool, count=len(shown))
+    overdue = np.fromiter((r[2] for r in shown), dtype=bool, count=len(shown))
+    is_today = np.fromiter((r[3] for r in shown), dtype=bool, count=len(shown))
+    del shown
     ok = ~(np.isnan(x) | np.isnan(y))
     points = CasePoints(x[ok], y[ok], status_arr[ok], overdue[ok], is_today[ok])
     return MonthDigest(PeriodRates(registered, closed, on_time, open_overdue, rework), tops, hours, points)

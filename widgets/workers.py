@@ -16,7 +16,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from app.progress import Cancelled, Progress
 
@@ -107,6 +108,31 @@ class Task(QRunnable):
 _running: set[Task] = set()
 
 
+def _release(task: Task) -> None:
+    """The task is done and its result delivered (GUI thread): let it go.
+
+    Two references would otherwise keep every task, its function and what that captures for good (the
+    wall, refreshing all day, leaked one per refresh): ``QThreadPool.start`` hands the runnable to C++,
+    and PySide keeps its Python object alive for as long as the C++ object exists, which with
+    ``autoDelete`` off is forever; and the connections on ``task.signals`` hold callables that hold the
+    task, a cycle through Qt that Python's gc cannot see. So the signal object is deleted later (not
+    inside its own emission) and the C++ runnable once control is back in the event loop. Qt does not
+    touch a runnable without auto-delete after ``run()``, so this is safe even if the pool thread is
+    still returning from it.
+    """
+    if task not in _running:
+        return
+    _running.discard(task)
+    with contextlib.suppress(RuntimeError):  # already gone with the application
+        task.signals.deleteLater()
+    QTimer.singleShot(0, lambda: _delete_runnable(task))
+
+
+def _delete_runnable(task: Task) -> None:
+    with contextlib.suppress(RuntimeError):
+        shiboken6.delete(task)
+
+
 def run_task(fn: Callable[[Progress], Any], on_done: Callable[[Any], None] | None = None,
              on_error: Callable[[Exception], None] | None = None,
              on_progress: Callable[[float, str], None] | None = None) -> Task:
@@ -120,6 +146,6 @@ def run_task(fn: Callable[[Progress], Any], on_done: Callable[[Any], None] | Non
     if on_error is not None:
         task.signals.failed.connect(on_error)
     for sig in (task.signals.finished, task.signals.failed, task.signals.cancelled):
-        sig.connect(lambda *_a, t=task: _running.discard(t))
+        sig.connect(lambda *_a, t=task: _release(t))
     QThreadPool.globalInstance().start(task)
     return task

@@ -209,6 +209,21 @@ def test_traffic_light_thresholds():
     assert traffic_light("dispatched", start, end, datetime(2026, 11, 23, 20, 0, tzinfo=CST)) == "red"
     assert traffic_light("closed", start, end, datetime(2026, 11, 24, tzinfo=CST)) == "done"
     assert traffic_light("registered", None, None, NOW) == "green"
+    # severely late from three times the stage time (app.deadlines.LightThresholds): 30 h after 10:00
+    assert traffic_light("dispatched", start, end, datetime(2026, 11, 24, 15, 59, tzinfo=CST)) == "red"
+    assert traffic_light("dispatched", start, end, datetime(2026, 11, 24, 16, 0, tzinfo=CST)) == "severe"
+
+
+def test_traffic_light_follows_the_configured_thresholds():
+    from app.deadlines import LightThresholds
+
+    start, end = "2026-11-23T10:00:00+08:00", "2026-11-23T20:00:00+08:00"
+    strict = LightThresholds(yellow=0.5, red=1.0, severe=2.0)
+    assert traffic_light("dispatched", start, end, NOW, strict) == "yellow"  # 55 % >= 50 %
+    assert traffic_light("dispatched", start, end, datetime(2026, 11, 24, 5, 59, tzinfo=CST), strict) == "red"
+    assert traffic_light("dispatched", start, end, datetime(2026, 11, 24, 6, 0, tzinfo=CST), strict) == "severe"
+    # the service reads the configured thresholds once (resources/config/time_limits.toml [light])
+    assert WallDataService("/nonexistent.gpkg").thresholds == LightThresholds.from_config()
 
 
 def test_heat_grid_is_normalised_and_north_up():
@@ -245,6 +260,49 @@ def test_background_scores_never_block_a_refresh(sample_path):
     board = svc.snapshot.district_scores
     assert [(b.label, b.value, b.note) for b in board.bars] == [("鼓楼区", 88.0, "B")]
     assert board.source == "scheme"
+
+
+def test_cancelled_refresh_keeps_the_last_snapshot_and_is_not_an_error(sample_path):
+    from app.progress import Progress
+
+    svc = _service(sample_path)
+    assert svc.refresh().ok
+    good = svc.snapshot
+    progress = Progress()
+    progress.cancel()
+    result = svc.refresh(progress)
+    assert (result.ok, result.cancelled) == (False, True)
+    assert result.snapshot is good
+    assert svc.snapshot is good
+    assert not svc.stale
+    assert svc.error_count == 0
+
+
+def test_cancel_interrupts_a_running_query(sample_path, monkeypatch):
+    """cancel() from another place while a query runs: SQLite stops it, the refresh ends as cancelled."""
+    import app.wall_data as wall_data
+
+    svc = _service(sample_path)
+    real = wall_data.dash.month_digest
+    interrupted = []
+
+    def digest_cancelled_midway(conn, *args, **kwargs):
+        # a function inside the query calls cancel(), as the GUI thread would while the worker waits
+        conn.create_function("cancel_now", 0, lambda: svc.cancel() or 1)
+        try:
+            conn.execute("SELECT count(cancel_now()) FROM case_event, case_event").fetchone()
+        except sqlite3.OperationalError as exc:
+            interrupted.append(str(exc))
+            raise
+        return real(conn, *args, **kwargs)
+
+    monkeypatch.setattr(wall_data.dash, "month_digest", digest_cancelled_midway)
+    result = svc.refresh()
+    assert (result.ok, result.cancelled) == (False, True)
+    assert interrupted == ["interrupted"]
+    assert svc.error_count == 0
+    monkeypatch.setattr(wall_data.dash, "month_digest", real)
+    assert svc.refresh().ok  # the connection still works after an interrupt
 
 
 def test_locked_store_is_stale_and_recovers(store_copy):

@@ -40,7 +40,9 @@ def test_every_page_renders_at_wall_sizes(qtbot, sample_path, width, height):
     qtbot.addWidget(win)
     win.resize(width, height)
     win.show()
-    assert win.refresh_now().ok
+    with qtbot.waitSignal(win.refreshed, timeout=20000) as blocker:
+        assert win.refresh_now()
+    assert blocker.args == [True]
     assert win.scale == pytest.approx(min(width / 1920, height / 1080))
     assert win.design_h == pytest.approx(1080)
     OUT.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,13 @@ def store_copy(sample_path, tmp_path):
     return dst
 
 
+def refresh(qtbot, win, ok=True):
+    """One refresh through the worker, waiting for its result on the GUI thread."""
+    with qtbot.waitSignal(win.refreshed, timeout=10000) as blocker:
+        assert win.refresh_now()
+    assert blocker.args == [ok]
+
+
 @pytest.fixture
 def make_wall(qtbot):
     from widgets.fonts import install_fonts
@@ -115,7 +122,9 @@ def test_pin_by_key_and_unknown_page(qtbot, make_wall, sample_path):
 def test_stale_marker_when_store_removed_and_cleared_when_restored(qtbot, make_wall, store_copy):
     win = make_wall(store_copy, refresh_s=0.05, retry_s=0.02)
     win.show()
-    win.start()
+    with qtbot.waitSignal(win.refreshed, timeout=10000) as first:
+        win.start()
+    assert first.args == [True]
     assert not win.stale_marker.isVisible()
     kpi = win.pages[1]
     good = kpi.snapshot
@@ -135,10 +144,102 @@ def test_stale_marker_when_store_removed_and_cleared_when_restored(qtbot, make_w
 def test_first_refresh_failing_shows_marker_and_empty_pages(qtbot, make_wall, tmp_path):
     win = make_wall(tmp_path / "nothing.gpkg")
     win.show()
-    win.start()
+    with qtbot.waitSignal(win.refreshed, timeout=10000) as first:
+        win.start()
+    assert first.args == [False]
     assert win.stale_marker.isVisible()
     assert win.stale_marker.text() == "数据未加载，正在重试…"
     win.current_page().grab()  # pages paint their empty state without errors
+
+
+class GatedRefresh:
+    """Wraps ``service.refresh`` so the test decides when the worker may proceed (no sleeping)."""
+
+    def __init__(self, service):
+        import threading
+
+        self.real = service.refresh
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.calls = 0
+        self.results = []
+        service.refresh = self
+
+    def __call__(self, progress):
+        self.calls += 1
+        self.entered.set()
+        assert self.release.wait(10)
+        result = self.real(progress)
+        self.results.append(result)
+        return result
+
+
+def test_refreshes_run_on_a_worker_and_never_pile_up(qtbot, make_wall, sample_path):
+    import threading
+
+    win = make_wall(sample_path)
+    gate = GatedRefresh(win.service)
+    threads = []
+    real = gate.real
+    gate.real = lambda progress: threads.append(threading.current_thread()) or real(progress)
+    assert win.refresh_now()
+    assert gate.entered.wait(10)
+    assert win.refreshing
+    # ticks while the refresh runs are skipped, not queued
+    assert not win.refresh_now()
+    assert not win.refresh_now()
+    assert win.refresh_skipped == 2
+    assert win.pages[1].snapshot.kpi.month.reported == 0  # still the placeholder: the GUI did not block
+    with qtbot.waitSignal(win.refreshed, timeout=10000) as blocker:
+        gate.release.set()
+    assert blocker.args == [True]
+    assert gate.calls == 1
+    assert len(threads) == 1
+    assert threads[0] is not threading.main_thread()
+    assert not win.refreshing
+    assert win.pages[1].snapshot is gate.results[0].snapshot
+    assert win.pages[1].snapshot.kpi.month.reported > 0
+
+
+def test_refresh_tasks_are_released(qtbot, make_wall, sample_path):
+    """A wall refreshes all day: each finished refresh task must be freed (they once leaked one each)."""
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from widgets.workers import Task
+
+    def tasks_alive():
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.collect()
+        return sum(isinstance(o, Task) for o in gc.get_objects())
+
+    win = make_wall(sample_path)
+    before = tasks_alive()
+    for _ in range(5):
+        refresh(qtbot, win)
+    qtbot.waitUntil(lambda: tasks_alive() <= before, timeout=5000)
+
+
+def test_closing_cancels_a_running_refresh(qtbot, make_wall, sample_path):
+    win = make_wall(sample_path)
+    gate = GatedRefresh(win.service)
+    shown = []
+    win.refreshed.connect(shown.append)
+    win.show()
+    win.start()
+    assert gate.entered.wait(10)
+    placeholder = win.pages[0].snapshot
+    win.stop()  # what closeEvent does first; the refresh's progress is cancelled
+    gate.release.set()
+    qtbot.waitUntil(lambda: not win.refreshing, timeout=10000)
+    assert (gate.results[0].ok, gate.results[0].cancelled) == (False, True)
+    assert shown == []  # nothing rendered, no marker
+    assert win.pages[0].snapshot is placeholder
+    assert not win.stale_marker.isVisible()
+    assert win.service.error_count == 0  # a cancel is not a data error
+    win.close()  # closes the service's connection; a later refresh reopens it
+    refresh(qtbot, win)
 
 
 def test_burn_in_shift_moves_the_stage_and_comes_back(qtbot, make_wall, sample_path):
@@ -159,13 +260,13 @@ def test_burn_in_shift_moves_the_stage_and_comes_back(qtbot, make_wall, sample_p
 def test_refresh_reuses_figures(qtbot, make_wall, sample_path):
     win = make_wall(sample_path)
     win.show()
-    win.refresh_now()
+    refresh(qtbot, win)
     win.show_page("scores", animate=False)
     page = win.current_page()
     page.render_charts()
     figures = [id(c.figure) for c in page.charts]
     renders = [c.render_count for c in page.charts]
-    win.refresh_now()  # same data: nothing is redrawn
+    refresh(qtbot, win)  # same data: nothing is redrawn
     page.render_charts()
     assert [c.render_count for c in page.charts] == renders
     for c in page.charts:
@@ -179,7 +280,7 @@ def test_refresh_reuses_figures(qtbot, make_wall, sample_path):
 def test_cases_list_scrolls_only_while_visible(qtbot, make_wall, sample_path):
     win = make_wall(sample_path, size=(1920, 1080), latest_count=40)
     win.show()
-    win.refresh_now()
+    refresh(qtbot, win)
     cases = win.pages[4]
     win.show_page("cases", animate=False)
     qtbot.waitUntil(lambda: cases.offset > 5, timeout=3000)

@@ -34,7 +34,9 @@ ACCENT = QColor(WALL_DARK.accent)
 GOOD = QColor("#2fbf71")
 WARN = QColor("#f7b500")
 BAD = QColor("#e5484d")
-LIGHTS = {"green": GOOD, "yellow": WARN, "red": BAD, "done": QColor("#5b7aa6")}
+SEVERE = QColor("#c561ff")  # violet: tells "severely late" apart from red on the dark wall
+# the lights of app.deadlines (green / yellow / red / severe) and the wall's own "done" for closed cases
+LIGHTS = {"green": GOOD, "yellow": WARN, "red": BAD, "severe": SEVERE, "done": QColor("#5b7aa6")}
 GROUP_COLORS = {
     "intake": QColor("#34c6f4"), "handling": QColor("#f7b500"), "checking": QColor("#a06cf5"),
     "closed": QColor("#2fbf71"), "overdue": QColor("#ff3b3b"),

@@ -6,7 +6,7 @@ hidden page costs nothing; the scroll offset is in design pixels and survives sn
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QPainter, QPen
 
 from app.wall_data import LatestCase
@@ -17,7 +17,7 @@ HEAD_H = 56.0
 SPEED = 36.0  # design px per second
 TICK_MS = 33
 COLUMNS = (("", 0.05), ("上报时间", 0.14), ("案卷号", 0.19), ("问题类型", 0.17), ("位置", 0.33), ("状态", 0.12))
-LIGHT_TEXT = {"green": "正常", "yellow": "将超期", "red": "已超期", "done": "已办结"}
+LIGHT_TEXT = {"green": "正常", "yellow": "将超期", "red": "已超期", "severe": "严重超期", "done": "已办结"}
 
 
 class CasesPage(WallPage):
@@ -62,7 +62,7 @@ class CasesPage(WallPage):
         # legend in the title bar
         p.setFont(font(22))
         x = outer.right() - 24
-        for key in ("done", "red", "yellow", "green"):
+        for key in ("done", "severe", "red", "yellow", "green"):
             text = f"{LIGHT_TEXT[key]} {counts[key]}"
             tw = p.fontMetrics().horizontalAdvance(text) + 12
             x -= tw
@@ -83,7 +83,8 @@ class CasesPage(WallPage):
         for (title, frac), x0 in zip(COLUMNS, xs, strict=True):
             p.drawText(QRectF(x0 + 8, inner.top(), inner.width() * frac - 16, HEAD_H), Qt.AlignmentFlag.AlignVCenter, title)
         p.setPen(QPen(PANEL_EDGE, 2))
-        p.drawLine(inner.left(), round(inner.top() + HEAD_H), inner.right(), round(inner.top() + HEAD_H))
+        y = inner.top() + HEAD_H
+        p.drawLine(QPointF(inner.left(), y), QPointF(inner.right(), y))
         body = QRectF(inner.left(), inner.top() + HEAD_H + 4, inner.width(), inner.height() - HEAD_H - 4)
         if not rows:
             p.setPen(MUTED)
@@ -116,7 +117,7 @@ class CasesPage(WallPage):
         for i, ((_, frac), x0) in enumerate(zip(COLUMNS, xs, strict=True)):
             if i == 0:
                 continue
-            p.setPen(LIGHTS[r.light] if i == 5 and r.light in ("red", "yellow") else TEXT)
+            p.setPen(LIGHTS[r.light] if i == 5 and r.light in ("red", "yellow", "severe") else TEXT)
             rect = QRectF(x0 + 8, y, width * frac - 16, ROW_H)
             text = p.fontMetrics().elidedText(values[i], Qt.TextElideMode.ElideRight, int(rect.width()))
             p.drawText(rect, Qt.AlignmentFlag.AlignVCenter, text)

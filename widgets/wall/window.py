@@ -4,6 +4,11 @@ Why it is built this way: the wall runs for days with nobody at it. Everything t
 the data is absorbed by :class:`app.wall_data.WallDataService` (last good snapshot + stale marker), and
 everything on screen is reused rather than recreated: pages, figures and cached images live as long as
 the window. The whole stage shifts by a few design pixels every few minutes against burn-in.
+
+Data refreshes run on a worker (``widgets.workers.run_task``) through the service's own read-only
+connection; the GUI thread only receives the finished :class:`app.wall_data.RefreshResult` (plain,
+immutable data) and renders it, so a slow query never freezes the rotation or the clock. At most one
+refresh runs at a time (a timer tick while one runs is skipped), and closing the window cancels it.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from widgets.wall.page_hot import HotPage
 from widgets.wall.page_kpi import KpiPage
 from widgets.wall.page_map import MapPage
 from widgets.wall.page_scores import ScoresPage
+from widgets.workers import Task, run_task
 
 PAGE_CLASSES: dict[str, type[WallPage]] = {
     "map": MapPage, "kpi": KpiPage, "scores": ScoresPage, "hot": HotPage, "cases": CasesPage,
@@ -158,6 +164,10 @@ class WallWindow(QWidget):
         self.scale, self.design_w, self.design_h = 1.0, 1920.0, 1080.0
         self.burn_in_index = 0
         self.switch_count = 0
+        self.last_refresh: RefreshResult | None = None  # the last result applied on screen
+        self.refresh_skipped = 0  # timer ticks skipped because a refresh was still running
+        self._refresh_task: Task | None = None
+        self._stopped = False
         self._current = 0
         self._leaving: WallPage | None = None
         self.pinned: str | None = None
@@ -197,6 +207,7 @@ class WallWindow(QWidget):
     # -- running ---------------------------------------------------------------------------------------
     def start(self) -> None:
         """First refresh, then the timers (the page timer only when no page is pinned)."""
+        self._stopped = False
         self.refresh_now()
         self.refresh_timer.start()
         self.burn_timer.start()
@@ -206,37 +217,75 @@ class WallWindow(QWidget):
         self.pages[self._current].set_active(True)
 
     def stop(self) -> None:
+        """Stop the timers and animations and cancel a refresh in progress (its result is dropped)."""
+        self._stopped = True
         for t in (self.page_timer, self.refresh_timer, self.burn_timer, self.clock_timer, self.prerender_timer):
             t.stop()
         self._anim.stop()
         for page in self.pages:
             page.set_active(False)
+        if self._refresh_task is not None:
+            self._refresh_task.progress.cancel()
+            self.service.cancel()
 
     def closeEvent(self, event: object) -> None:
         self.stop()
-        self.service.close()
+        self.service.close()  # waits (briefly: the query was interrupted) for the worker to let go
 
     # -- data --------------------------------------------------------------------------------------------
-    def refresh_now(self) -> RefreshResult:
-        """Refresh through the service (never raises); show the data or the stale marker; retry sooner when stale."""
-        result = self.service.refresh()
-        if result.ok and self.service.snapshot is not None:
+    @property
+    def refreshing(self) -> bool:
+        """Whether a refresh is running on the worker."""
+        return self._refresh_task is not None
+
+    def refresh_now(self) -> bool:
+        """Start a refresh on a worker unless one is running (then this tick is skipped); never raises.
+
+        The result arrives on the GUI thread: the data is shown, or the stale marker with the last good
+        data, and the timer retries sooner. ``refreshed(ok)`` is emitted then. Returns whether it started.
+        """
+        if self._refresh_task is not None:
+            self.refresh_skipped += 1
+            return False
+        self._stopped = False
+        task = run_task(self.service.refresh, on_done=self._apply_refresh, on_error=self._refresh_raised)
+        task.signals.cancelled.connect(self._refresh_gone)
+        self._refresh_task = task
+        return True
+
+    def _refresh_gone(self) -> None:
+        self._refresh_task = None
+
+    def _refresh_raised(self, error: Exception) -> None:
+        """``service.refresh`` never raises; should it ever, the wall treats it as a failed refresh."""
+        self._apply_refresh(RefreshResult(False, 0.0, f"刷新失败 refresh failed ({error!r})",
+                                          snapshot=None, stale_label=self.service.stale_label))
+
+    def _apply_refresh(self, result: RefreshResult) -> None:
+        """GUI thread: render a finished refresh (new data, or the stale marker over the last good data)."""
+        self._refresh_task = None
+        if self._stopped or result.cancelled:
+            return
+        self.last_refresh = result
+        if result.ok and result.snapshot is not None:
             for page in self.pages:
-                page.set_snapshot(self.service.snapshot)
+                page.set_snapshot(result.snapshot)
             self.stale_marker.hide()
             self.refresh_timer.setInterval(max(1, round(self.config.refresh_s * 1000)))
             self.prerender_timer.start()
         else:
-            self.stale_marker.set_text(self.service.stale_label)
-            self.stale_marker.setToolTip(self.service.error)
+            self.stale_marker.set_text(result.stale_label)
+            self.stale_marker.setToolTip(result.error)
             self.stale_marker.show()
             self.refresh_timer.setInterval(max(1, round(self.config.retry_s * 1000)))
         self.refreshed.emit(result.ok)
-        return result
 
     # -- pages ---------------------------------------------------------------------------------------------
     def _prerender_one(self) -> None:
         """Render one dirty chart of the current page, else of the next page; stop when none is left."""
+        if not self.isVisible():  # not laid out yet: nothing to render for
+            self.prerender_timer.stop()
+            return
         order = [self._current, (self._current + 1) % len(self.pages)]
         for i in order:
             for chart in self.pages[i].charts:
