@@ -300,7 +300,7 @@ def month_digest(
     """
     where, params = _district_filter(districts)
     rows = conn.execute(
-        f"""SELECT reported_at, status, registered_at, handled_at, closed_at, handle_deadline, stage_deadline,
+        f"""SELECT reported_at, status, registered_at, handled_at, self_handled, handle_deadline, stage_deadline,
                   rework_count, geom, {", ".join(_DIGEST_COLUMNS)}
            FROM case_state WHERE reported_at >= ? AND reported_at < ? {where} ORDER BY reported_at DESC""",
         (start, end, *params),
@@ -320,8 +320,8 @@ def month_digest(
             registered += 1
         if status == "closed":
             closed += 1
-            done = r[3] or r[4]
-            if r[5] is None or (done is not None and done <= r[5]):
+            # ON_TIME_CLOSE of the evaluation, row by row: self-handled, no deadline, or handled by it
+            if r[4] or r[5] is None or (r[3] is not None and r[3] <= r[5]):
                 on_time += 1
         elif status in open_set:
             deadline = r[5] or r[6]
