@@ -27,15 +27,20 @@ def _max_seq(store) -> int:
     return store.conn.execute("SELECT max(seq) FROM case_event").fetchone()[0]
 
 
-def test_department_cannot_handle_another_departments_case(demo_store):
-    case_no, dept, _district, seq = _dispatched(demo_store)
-    other = _other(demo_store, "department", dept)
-    desk = DeskService(str(demo_store.path), Session("dept_x", "别的部门", "department", departments=(other,)))
+@pytest.mark.parametrize(("column", "role", "op", "kwargs"), [
+    ("department", "department", "handle_case", {"feedback": "已处理"}),  # another department's case
+    ("district_code", "shift_lead", "escalate_case", {"level": 1}),  # a district office, another district
+])
+def test_out_of_scope_write_is_refused_and_writes_nothing(demo_store, column, role, op, kwargs):
+    case_no, dept, district, seq = _dispatched(demo_store)
+    other = _other(demo_store, column, dept if column == "department" else district)
+    scope = {"departments": (other,)} if column == "department" else {"districts": (other,)}
+    desk = DeskService(str(demo_store.path), Session("seat_x", "别的席位", role, **scope))
     before = _max_seq(demo_store)
     with pytest.raises(RefusedError) as err:
-        desk.op("handle_case", case_no, feedback="已处理", expected_seq=seq)(demo_store)
+        desk.op(op, case_no, expected_seq=seq, **kwargs)(demo_store)
     assert case_no in str(err.value)
-    assert err.value.field == "department"
+    assert err.value.field == column
     assert _max_seq(demo_store) == before
     desk.close()
 
@@ -47,16 +52,4 @@ def test_department_handles_its_own_case(demo_store):
     assert changes.case_no == case_no
     status = demo_store.conn.execute("SELECT status FROM case_state WHERE case_no = ?", (case_no,)).fetchone()[0]
     assert status != "dispatched"
-    desk.close()
-
-
-def test_district_office_cannot_act_outside_its_district(demo_store):
-    case_no, _dept, district, seq = _dispatched(demo_store)
-    other = _other(demo_store, "district", district)
-    desk = DeskService(str(demo_store.path), Session("lead_x", "区值班长", "shift_lead", districts=(other,)))
-    before = _max_seq(demo_store)
-    with pytest.raises(RefusedError) as err:
-        desk.op("escalate_case", case_no, level=1, expected_seq=seq)(demo_store)
-    assert err.value.field == "district_code"
-    assert _max_seq(demo_store) == before
     desk.close()
