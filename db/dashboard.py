@@ -10,7 +10,9 @@ action times), populations of a period from ``case_state(reported_at)``, open wo
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -286,6 +288,7 @@ class MonthDigest:
 
 
 _DIGEST_COLUMNS = ("class_code", "grid_code", "street_code", "source", "district_code", "department")
+TOP_KEEP = 50  # values kept per column of a month digest (the wall shows the top 6-8)
 
 
 def month_digest(
@@ -307,8 +310,12 @@ def month_digest(
     )
     open_set = set(OPEN_STATUSES)
     registered = closed = on_time = open_overdue = rework = 0
-    hours = [0] * 24
-    counters: list[dict[str, int]] = [{} for _ in _DIGEST_COLUMNS]
+    # per-row work is kept to a few comparisons: the reported_at text and the counted columns are set
+    # aside as one tuple per row and counted at the end by ``Counter`` (C), which made a refresh of a
+    # demo-scale month about twice as fast as updating seven dicts per row
+    tails: list[tuple[Any, ...]] = []
+    keep_tail = tails.append
+    n_cols = len(_DIGEST_COLUMNS)
     # rows are streamed, not fetched: only the newest ``point_limit`` are kept (for the map), so the
     # memory a refresh needs does not grow with the month (a long-running wall's RSS stays flat)
     shown: list[tuple[bytes, str, bool, bool]] = []  # geom, status (canonical), overdue, today
@@ -329,20 +336,26 @@ def month_digest(
                 open_overdue += 1
         if r[7]:
             rework += 1
-        h = r[0][11:13]
-        if h.isdigit():
-            hours[int(h) % 24] += 1
-        for i, c in enumerate(counters):
-            v = r[9 + i]
-            if v is not None:
-                c[v] = c.get(v, 0) + 1
+        keep_tail((r[0][11:13], *r[9:9 + n_cols]))
         if seen < point_limit:
             seen += 1
             if r[8] is not None:
                 shown.append((r[8], canonical.get(status, status), status in open_set and r[6] is not None
                               and r[6] < now, r[0] >= today))
-    tops = {col: sorted(((str(k), n) for k, n in c.items()), key=lambda kv: (-kv[1], kv[0]))
-            for col, c in zip(_DIGEST_COLUMNS, counters, strict=True)}
+    columns = list(zip(*tails)) if tails else [()] * (n_cols + 1)
+    del tails
+    hours = [0] * 24
+    for h, n in Counter(columns[0]).items():
+        if h.isdigit():
+            hours[int(h) % 24] += n
+    tops = {}
+    for col, values in zip(_DIGEST_COLUMNS, columns[1:], strict=True):
+        counts = Counter(values)
+        counts.pop(None, None)
+        # the wall shows at most the top 8 of a column; keep a margin, and every source (few) for the mix
+        limit = None if col == "source" else TOP_KEEP
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+        tops[col] = [(str(k), n) for k, n in (ranked if limit is None else ranked[:limit])]
     x, y = _xy([r[0] for r in shown])
     status_arr = np.array([r[1] for r in shown], dtype=object)
     overdue = np.fromiter((r[2] for r in shown), dtype=bool, count=len(shown))
