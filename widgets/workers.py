@@ -123,9 +123,20 @@ def _release(task: Task) -> None:
     if task not in _running:
         return
     _running.discard(task)
+    # what the work captured goes now; the C++ runnable only after a grace period, because the pool
+    # thread may still be returning from ``run()`` after it emitted (deleting it then is a use-after-free:
+    # under load a CI run hung there), and nothing re-enters a finished task
+    task.fn = _finished
     with contextlib.suppress(RuntimeError):  # already gone with the application
         task.signals.deleteLater()
-    QTimer.singleShot(0, lambda: _delete_runnable(task))
+    QTimer.singleShot(RUNNABLE_GRACE_MS, lambda: _delete_runnable(task))
+
+
+RUNNABLE_GRACE_MS = 2000
+
+
+def _finished(progress: Progress) -> None:
+    raise RuntimeError("任务已结束 task already finished")
 
 
 def _delete_runnable(task: Task) -> None:
