@@ -27,13 +27,6 @@ SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots" / "con
 
 
 @pytest.fixture
-def store_path(demo_store):
-    path = str(demo_store.path)
-    demo_store.close()
-    return path
-
-
-@pytest.fixture
 def seat(qtbot, qapp, store_path):
     make_application()  # fonts and the console style sheet, as main.py does
     windows = []

@@ -107,15 +107,20 @@ def test_case_loop_through_the_console(qtbot, open_seat):
     lead.grab().save(str(SHOTS / "case_detail.png"))
 
 
+def _file(qtbot, intake, grid: int, source: str, class_code: str, description: str) -> str:
+    """File an event in the given grid from the intake seat's writer; the new case number."""
+    pt = intake.ctx.map_data.polygons("unit_grid").geoms[grid].representative_point()
+    filing = intake.desk.desk.op("file_case", source=source, kind="event", class_code=class_code,
+                                 lon=pt.x, lat=pt.y, description=description)
+    with qtbot.waitSignal(intake.desk.operationDone, timeout=10_000) as blocker:
+        intake.desk._submit(filing, "已上报")
+    return blocker.args[0].case_no
+
+
 def test_refused_action_is_explained(qtbot, open_seat):
     intake = open_seat("intake01", "intake")
     lead = open_seat("shift01", "shift_lead")
-    pt = intake.ctx.map_data.polygons("unit_grid").geoms[2].representative_point()
-    filing = intake.desk.desk.op("file_case", source="public", kind="event", class_code="0102",
-                                 lon=pt.x, lat=pt.y, description="暴露垃圾")
-    with qtbot.waitSignal(intake.desk.operationDone, timeout=10_000) as blocker:
-        intake.desk._submit(filing, "已上报")
-    case_no = blocker.args[0].case_no
+    case_no = _file(qtbot, intake, 2, "public", "0102", "暴露垃圾")
     # a case just reported is not waiting to close: the engine refuses and the seat shows why
     with qtbot.waitSignal(lead.desk.operationFailed, timeout=10_000) as blocker:
         lead.desk.perform("close", case_no, None, {})
@@ -126,12 +131,7 @@ def test_refused_action_is_explained(qtbot, open_seat):
 
 def test_stale_view_conflict_is_refused(qtbot, open_seat):
     intake = open_seat("intake01", "intake")
-    pt = intake.ctx.map_data.polygons("unit_grid").geoms[3].representative_point()
-    filing = intake.desk.desk.op("file_case", source="hotline_12345", kind="event", class_code="0104",
-                                 lon=pt.x, lat=pt.y, description="道路不洁")
-    with qtbot.waitSignal(intake.desk.operationDone, timeout=10_000) as blocker:
-        intake.desk._submit(filing, "已上报")
-    case_no = blocker.args[0].case_no
+    case_no = _file(qtbot, intake, 3, "hotline_12345", "0104", "道路不洁")
     seen = intake.desk.desk.detail(case_no).state.last_seq
     with qtbot.waitSignal(intake.desk.operationDone, timeout=10_000):
         intake.desk.perform("accept", case_no, seen, {})
