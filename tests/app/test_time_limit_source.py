@@ -67,6 +67,7 @@ SPECIFIC = [
     ("event", ILLEGAL_BUILDING, None, H, "15 工作日", "class row, also for 12345"),
     ("event", PLAIN_EVENT, "urgent", H, "4 工作时", "urgency beats a source default"),
     ("part", "0101", "urgent", H, "4 小时", "井盖丢失 stays urgent whoever reports it"),
+    ("part", "0601", "urgent", H, "4 工作时", "an urgent 12345 part gets the urgent limit"),
 ]
 
 

@@ -49,6 +49,7 @@ LOOKUPS = [
     ("handle", "event", "0599", None, None, "3 工作日", "event default"),
     ("handle", "part", "0601", None, None, "5 工作日", "part default"),
     ("handle", "event", "0599", "urgent", None, "4 工作时", "urgent default"),
+    ("handle", "part", "0601", "urgent", None, "4 工作时", "urgent part: the urgent limit, not the part default"),
     ("handle", None, None, None, None, "3 工作日", "any"),
 ]
 

@@ -61,12 +61,13 @@ def test_replay_reproduces_golden_record(lines, tmp_path, chunk_size):
 
 
 # Regenerated when 12345 hotline orders got their own handling limit (7 工作日) and extension ceiling
-# (15 工作日): the simulated 12345 cases now carry those deadlines, so the record differs by design.
+# (15 工作日), and again (2026-12-05) when urgent parts got the urgent handling limit (4 工作时) instead of
+# the part default (5 工作日): the simulated cases now carry those deadlines, so the record differs by design.
 GOLDEN_SIM = (
-    (12420, "1e2977aed48b3275a28b2e9bd9f43fb79cc8a35fc609281c31dd13e68dad6707"),
-    "2e4ea06ad8ab7457021ce40a3dd0b08859c0e8d2fc08b00abe60b850e8c62978",
-    "20404209ad9f20aa74e699caad4c7acb104e781ceb8c69497b7b577923c0ad1c",
-    "a4bdbc43a6cf907bf3c73ac3a0632654f12628db0a6fd81fad3f4afedb30e028",
+    (12350, "d09f3a05dbae238dc0c5dc827ecbb18fb2955ae1eca69ed40fb794f827400bcb"),
+    "c08e6a3692ef8a66e870e1704557582e0604e4992582bb68eca4413e4b752b7a",
+    "90e8dab6d2183f9be14fcbb28c724970716c4f6279a23a8a3afd58ab8b6a2b85",
+    "62640dd81296d1680a83a77030d5e80bfd88c846b871e5fc51c56d0555d73b1e",
 )
 
 
