@@ -3,8 +3,12 @@
 The engine derives grid, community, street and district from a report's lon/lat (ARCHITECTURE §6.5: the
 exchange format carries only the point). Replay locates every report, so the lookup must be cheap: the
 grids' bounding boxes are bucketed on a regular lattice (unit grids are all about the same size), and a
-point is tested only against the prepared polygons of its bucket with ``shapely.contains_xy`` (no Point
-objects). Grids load lazily on the first lookup; call :meth:`StoreLocator.reload` after base data changes.
+point is tested only against the grids of its bucket. Each candidate's bounding box is checked first in
+plain Python; a grid that *is* its bounding box (most unit grids are axis-aligned rectangles) is decided by
+that test alone, and only other shapes go to the prepared polygon (``shapely`` ``intersects_xy``, no Point
+objects). Why: each ufunc call costs far more than four comparisons and releases the GIL, which hands it
+to replay's background writer thread. Grids load lazily on the first lookup; call
+:meth:`StoreLocator.reload` after base data changes.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ class StoreLocator:
         self._locs: list[Location] = []
         self._by_code: dict[str, Location] = {}
         self._buckets: dict[tuple[int, int], list[int]] = {}
+        # per grid: (minx, miny, maxx, maxy, is_rectangle)
+        self._boxes: list[tuple[float, float, float, float, bool]] = []
         self._cell = 1.0
         self._x0 = self._y0 = 0.0
         self._intersects_xy: Any = None
@@ -46,9 +52,15 @@ class StoreLocator:
             geoms.append(shapely.from_wkb(gpkg.wkb_of(blob)))
             locs.append(loc)
         buckets: dict[tuple[int, int], list[int]] = {}
+        boxes: list[tuple[float, float, float, float, bool]] = []
         if geoms:
             shapely.prepare(geoms)
             bounds = shapely.bounds(geoms)
+            # topological equality with the envelope is exact: such a grid contains or touches a point
+            # exactly when its box does
+            rect = shapely.equals(geoms, shapely.envelope(geoms)).tolist()
+            boxes = [(float(b[0]), float(b[1]), float(b[2]), float(b[3]), bool(r))
+                     for b, r in zip(bounds.tolist(), rect, strict=True)]
             widths = sorted(float(max(b[2] - b[0], b[3] - b[1])) for b in bounds)
             self._cell = max(widths[len(widths) // 2], 1e-6)
             self._x0, self._y0 = float(bounds[:, 0].min()), float(bounds[:, 1].min())
@@ -58,6 +70,7 @@ class StoreLocator:
                     for iy in range(math.floor((miny - y0) / c), math.floor((maxy - y0) / c) + 1):
                         buckets.setdefault((ix, iy), []).append(i)
         self._geoms, self._locs, self._by_code, self._buckets = geoms, locs, by_code, buckets
+        self._boxes = boxes
         self._intersects_xy = shapely.lib.intersects_xy
         self._loaded = True
 
@@ -71,9 +84,10 @@ class StoreLocator:
         # the ufunc itself: ``shapely.intersects_xy`` adds a Python wrapper and a prepare() check per
         # call, and the polygons were prepared in reload()
         intersects_xy = self._intersects_xy
-        geoms = self._geoms
+        boxes = self._boxes
         for i in cands:
-            if intersects_xy(geoms[i], lon, lat):
+            minx, miny, maxx, maxy, rect = boxes[i]
+            if minx <= lon <= maxx and miny <= lat <= maxy and (rect or intersects_xy(self._geoms[i], lon, lat)):
                 return self._locs[i]
         return None
 
