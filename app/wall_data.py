@@ -20,6 +20,7 @@ import sqlite3
 import threading
 import time
 import tomllib
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -43,6 +44,7 @@ PAGES = ("map", "kpi", "scores", "hot", "cases")
 READ_BUSY_MS = 300  # a locked store must not freeze the wall for the default 5 s
 READ_CACHE_KB = 2048  # the wall reads a month at a time: a bounded page cache keeps its memory flat
 REQUIRED_MIGRATION = "0002_cases"
+FULL_READ_S = 1800.0  # the live month digest is read in full at least this often (a safety net)
 
 STATUS_LABELS: dict[str, str] = {
     "reported": "已上报", "verifying": "核实中", "accepted": "待立案", "registered": "待派遣",
@@ -56,6 +58,7 @@ STATUS_GROUPS: dict[str, str] = {
     "handled": "checking", "checking": "checking", "closing": "checking",
     "closed": "closed", "void": "closed",
 }
+_STATUS_GROUP: defaultdict[Any, str] = defaultdict(lambda: "intake", STATUS_GROUPS)
 GROUP_LABELS: dict[str, str] = {
     "intake": "待立案派遣", "handling": "处置中", "checking": "待核查结案", "closed": "已结案", "overdue": "超期",
 }
@@ -230,6 +233,7 @@ class MapData:
     groups: np.ndarray  # object array of marker group per point (GROUP_LABELS keys)
     heat: np.ndarray  # float32 (rows, cols) in 0..1, row 0 = north
     version: int  # changes whenever outlines/bounds change (lets the map cache its base layer)
+    cases: int = 0  # cases reported this month (``points`` holds at most ``map_points`` of them)
 
 
 @dataclass(frozen=True)
@@ -259,6 +263,7 @@ class RefreshResult:
     snapshot: WallSnapshot | None = None
     stale_label: str = ""
     cancelled: bool = False
+    digest_update: str = ""  # what the refresh did to the live month digest (full read, incremental, unchanged)
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -391,12 +396,16 @@ class WallDataService:
         clock: Clock | None = None,
         evaluator: Evaluator | bool | None = True,
         background_scores: bool = False,
+        full_read_s: float = FULL_READ_S,
     ) -> None:
         """``evaluator=True`` loads ``app.evaluation.run.evaluate`` if present; ``None``/``False`` uses the fallback.
 
         ``background_scores`` runs evaluations on a worker thread with its own read-only connection, so a
         year of monthly evaluations (seconds at city scale) never blocks a refresh; until the first result
         the boards say "正在计算考评得分…". The wall uses it; tests compute synchronously.
+
+        ``full_read_s``: seconds after which the month digest is read in full again although the event
+        log explains every change (a safety net; see :meth:`_live_digest`).
         """
         self.path = Path(path)
         self.config = config or WallConfig()
@@ -425,6 +434,12 @@ class WallDataService:
         self._score_thread: threading.Thread | None = None
         self._bg_scores: tuple[float, ScoreBoard, ScoreBoard] | None = None
         self.score_runs = 0
+        # the month digest kept between refreshes (see _live_digest)
+        self.full_read_s = full_read_s
+        self._live: dash.LiveDigest | None = None
+        self._live_since = 0.0
+        self.digest_update = ""  # what the last refresh did to it: "full (why)", "incremental", "unchanged"
+        self.full_reads = 0
 
     # -- state for the UI ---------------------------------------------------------------------------
     @property
@@ -473,6 +488,7 @@ class WallDataService:
         self._file_key = None
         self._static = None
         self._names = {}
+        self._live = None
 
     def _connection(self) -> sqlite3.Connection:
         """The read-only connection, reopened when the file was replaced (inode changed) or removed."""
@@ -513,7 +529,8 @@ class WallDataService:
 
     def _result(self, ok: bool, t0: float, c0: float, cancelled: bool = False) -> RefreshResult:
         return RefreshResult(ok, (time.perf_counter() - t0) * 1000, self.error, (time.thread_time() - c0) * 1000,
-                             self.snapshot, "" if ok else self.stale_label, cancelled)
+                             self.snapshot, "" if ok else self.stale_label, cancelled,
+                             self.digest_update if ok else "")
 
     def _refresh(self, progress: Progress, t0: float, c0: float) -> RefreshResult:
         self.refresh_count += 1
@@ -528,8 +545,10 @@ class WallDataService:
                     with contextlib.suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")
         except Cancelled:
+            self._live = None  # it may be half updated
             return self._result(False, t0, c0, cancelled=True)
         except Exception as exc:  # the wall must never fall over: every failure becomes stale state
+            self._live = None
             if progress.cancelled:  # the query interrupted by cancel(): not a data problem
                 return self._result(False, t0, c0, cancelled=True)
             self.error_count += 1
@@ -583,16 +602,24 @@ class WallDataService:
                 "street": dash.street_names(conn), "department": dash.department_names(conn),
             }
         check()
-        digest = dash.month_digest(conn, w.month_start, w.month_end, w.today_start, w.now, cfg.map_points, d)
-        check()
+        live = self._live_digest(conn, w, check)
+        digest = live.digest(w.today_start, w.now)
         rates = digest.rates
-        last_rates = dash.period_rates(conn, w.last_start, w.last_end, w.last_end, d)
+        last_rates = live.last_rates(w.last_end, w.last_end)
         check()
         # today's 超期 is live (open cases past their deadline now); the month's counts the month's
-        # cases that are overdue or were closed late, so the comparison with last month is like for like
+        # cases that are overdue or were closed late, so the comparison with last month is like for like.
+        # The month's and today's flows come from the live digest (only new events are counted); with a
+        # district filter they come from case_state's step times, in SQL.
+        if d:
+            month_flows = dash.flow_counts(conn, w.month_start, w.month_end, w.now, d)
+            today = dash.flow_counts(conn, w.today_start, w.today_end, w.now, d)
+        else:
+            month_flows = live.month_flows()
+            today = replace(live.today_flows(), overdue=dash.open_overdue(conn, w.now))
         kpi = Kpi(
-            today=dash.flow_counts(conn, w.today_start, w.today_end, w.now, d),
-            month=replace(dash.flow_counts(conn, w.month_start, w.month_end, w.now, d), overdue=rates.overdue),
+            today=today,
+            month=replace(month_flows, overdue=rates.overdue),
             last_month=replace(dash.flow_counts(conn, w.last_start, w.last_end, w.last_end, d),
                                overdue=last_rates.overdue),
             rates=rates,
@@ -618,8 +645,31 @@ class WallDataService:
         check()
         return WallSnapshot(
             taken_at=self.clock.now(), window=w, kpi=kpi, district_scores=district_scores,
-            department_scores=department_scores, hot=hot, latest=latest, map=self._map(conn, digest.points),
+            department_scores=department_scores, hot=hot, latest=latest, map=self._map(conn, digest.points, digest.cases),
         )
+
+    def _live_digest(self, conn: sqlite3.Connection, w: Window, check: Callable[[], None]) -> dash.LiveDigest:
+        """The month digest kept between refreshes, brought up to date with only the changed cases.
+
+        A new one (a full read) for a new month or day, for another store (``_drop_connection`` drops it),
+        after a failed refresh (it may be half updated), and every ``full_read_s`` as a safety net
+        against changes no event records; :meth:`db.dashboard.LiveDigest.update` reads in full by itself
+        when the event log does not explain the store.
+        """
+        today = (w.today_start, w.today_end)
+        key = (w.month_start, w.month_end, w.last_start, self.config.map_points, self.config.districts, today)
+        live = self._live
+        now_s = time.monotonic()
+        if live is None or live.key != key or now_s - self._live_since > self.full_read_s:
+            self._live = live = None  # free the old records before reading the new ones
+            live = dash.LiveDigest(w.month_start, w.month_end, w.last_start, self.config.map_points,
+                                   self.config.districts, today)
+            self._live_since = now_s
+        self._live = live
+        self.digest_update = live.update(conn, check, last_end=w.last_end)
+        if self.digest_update.startswith("full"):
+            self.full_reads += 1
+        return live
 
     def _hot(self, digest: dash.MonthDigest) -> HotSpots:
         names = self._names
@@ -644,7 +694,7 @@ class WallDataService:
             sources=tuple(Bar(k, v) for k, v in sorted(sources.items(), key=lambda kv: -kv[1])),
         )
 
-    def _map(self, conn: sqlite3.Connection, pts: dash.CasePoints) -> MapData:
+    def _map(self, conn: sqlite3.Connection, pts: dash.CasePoints, cases: int) -> MapData:
         if self._static is None:
             outlines = tuple(
                 o for o in dash.district_outlines(conn) if not self.config.districts or o.code in self.config.districts
@@ -657,10 +707,12 @@ class WallDataService:
             self._static = (outlines, bounds)
             self._static_version += 1
         outlines, bounds = self._static
-        groups = np.array([STATUS_GROUPS.get(s, "intake") for s in pts.status], dtype=object)
+        groups = np.empty(len(pts.status), dtype=object)
+        groups[:] = list(map(_STATUS_GROUP.__getitem__, pts.status))  # C-level lookups: 20,000 points a refresh
         if len(groups):
             groups[pts.overdue] = "overdue"
-        return MapData(outlines, bounds, pts, groups, heat_grid(pts.x, pts.y, bounds), self._static_version)
+        return MapData(outlines, bounds, pts, groups, heat_grid(pts.x, pts.y, bounds), self._static_version,
+                       cases)
 
     # -- scores ---------------------------------------------------------------------------------------------
     def _score_boards(self, conn: sqlite3.Connection, w: Window,

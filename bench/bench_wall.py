@@ -337,6 +337,11 @@ def soak(scale: str = "demo", switches: int = 2000, removed_switches: int = 100,
     writer = _start_writer(path, mode, seed=7)
     refresh_ms: list[float] = []
     refresh_cpu_ms: list[float] = []
+    folded_ms: list[float] = []  # refreshes that folded changes into the kept digest (no full read)
+    full_reads: list[str] = []  # why the digest was read in full
+    traced = os.environ.get("WALL_SOAK_TRACEMALLOC", "") not in ("", "0")
+    snapshots: list[Any] = []
+    type_counts: list[dict[str, int]] = []
     switch_ms: list[float] = []
     errors: list[str] = []
     rss: list[int] = []
@@ -346,19 +351,24 @@ def soak(scale: str = "demo", switches: int = 2000, removed_switches: int = 100,
 
     from PySide6.QtCore import QEventLoop, QTimer
 
+    # one guard timer for every wait: a ``QTimer.singleShot`` per refresh would keep a timer and its event
+    # loop alive for two minutes each, hundreds at a time, and show up as the soak's own growth
+    loop = QEventLoop()
+    guard = QTimer()
+    guard.setSingleShot(True)
+    guard.setInterval(120_000)
+    guard.timeout.connect(loop.quit)
+    win.refreshed.connect(loop.quit)
+
     def refresh() -> RefreshResult | None:
         """One refresh on the wall's worker; the GUI thread waits in an event loop, as it would idle."""
-        loop = QEventLoop()
-        win.refreshed.connect(loop.quit)
-        QTimer.singleShot(120_000, loop.quit)
-        try:
-            started = win.refresh_now()
-            if not started:
-                errors.append("a refresh was still running when the next was due")
-            if win.refreshing:
-                loop.exec()
-        finally:
-            win.refreshed.disconnect(loop.quit)
+        started = win.refresh_now()
+        if not started:
+            errors.append("a refresh was still running when the next was due")
+        if win.refreshing:
+            guard.start()
+            loop.exec()
+            guard.stop()
         return win.last_refresh if not win.refreshing else None
 
     def step(expect_ok: bool | None) -> bool:
@@ -377,6 +387,10 @@ def soak(scale: str = "demo", switches: int = 2000, removed_switches: int = 100,
         if result.ok:
             refresh_ms.append(result.ms)
             refresh_cpu_ms.append(result.cpu_ms)
+            if result.digest_update == "incremental":
+                folded_ms.append(result.ms)
+            elif result.digest_update.startswith("full"):
+                full_reads.append(result.digest_update)
         t1 = time.perf_counter()
         try:
             win.show_page((win.pages.index(win.current_page()) + 1) % n_pages, animate=False)
@@ -391,6 +405,12 @@ def soak(scale: str = "demo", switches: int = 2000, removed_switches: int = 100,
     t_start = time.perf_counter()
     cpu_start = time.process_time()
     blocks: list[int] = []
+    load_during: list[float] = []
+    month_cases: list[int] = []  # cases of the month on the wall at the start point and at the end
+    if traced:
+        import tracemalloc
+
+        tracemalloc.start(8)
     try:
         for i in range(switches):
             if writer.poll() is not None:
@@ -402,13 +422,24 @@ def soak(scale: str = "demo", switches: int = 2000, removed_switches: int = 100,
             if not rss and i >= warmup and (not service.scores_running or i >= switches // 2):
                 rss.append(_rss_kb())
                 blocks.append(sys.getallocatedblocks())
+                type_counts.append(_type_counts())
+                if traced:
+                    snapshots.append(_trace_snapshot())
                 warmup_done_at = i
+                month_cases.append(service.snapshot.map.cases if service.snapshot else 0)
+                load_during.append(os.getloadavg()[0])
+            if i % 100 == 0:
+                load_during.append(os.getloadavg()[0])
             if i % 100 == 0:
                 print(f"wall_soak: {i}/{switches} switches, refresh median "
                       f"{statistics.median(refresh_ms or [0]):.0f} ms, rss {_rss_kb() / 1024:.0f} MB, "
                       f"errors {len(errors)}", file=sys.stderr, flush=True)
         rss.append(_rss_kb())
         blocks.append(sys.getallocatedblocks())
+        type_counts.append(_type_counts())
+        if traced:
+            snapshots.append(_trace_snapshot())
+        month_cases.append(service.snapshot.map.cases if service.snapshot else 0)
         rows_before = _count(path)
         # phase 2: the store file disappears (writer stopped first, as an operator replacing the file would)
         _stop(writer)
@@ -451,6 +482,15 @@ def soak(scale: str = "demo", switches: int = 2000, removed_switches: int = 100,
         "rss_end_mb": rss[1] / 1024,
         "rss_after_restore_mb": rss[2] / 1024,
         "python_blocks_growth": blocks[1] - blocks[0],  # live Python allocations: a leak shows here first
+        "object_growth_top": _growth_top(type_counts[0], type_counts[1]),
+        "tracemalloc_top": _trace_top(snapshots) if len(snapshots) == 2 else [],
+        "refresh_folded_ms": statistics.median(folded_ms) if folded_ms else None,
+        "refreshes_folded": len(folded_ms),
+        "month_cases_start_end": month_cases,
+        "full_reads": full_reads[:10],
+        "full_read_count": len(full_reads),
+        "load_average_during": (min(load_during), statistics.median(load_during), max(load_during))
+        if load_during else None,
         "refresh_skipped": win.refresh_skipped,
         "warmup_switches": warmup_done_at,
         "errors": len(errors),
@@ -467,6 +507,39 @@ def soak(scale: str = "demo", switches: int = 2000, removed_switches: int = 100,
     }
 
 
+def _type_counts() -> dict[str, int]:
+    """Live objects per type (after a collection): what grows shows by name, unlike RSS."""
+    import gc
+    from collections import Counter
+
+    gc.collect()
+    return dict(Counter(type(o).__name__ for o in gc.get_objects()))
+
+
+def _growth_top(before: dict[str, int], after: dict[str, int], n: int = 8) -> list[tuple[str, int]]:
+    grown = {k: after.get(k, 0) - before.get(k, 0) for k in set(before) | set(after)}
+    return sorted(((k, v) for k, v in grown.items() if v > 0), key=lambda kv: -kv[1])[:n]
+
+
+def _trace_snapshot() -> Any:
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    return tracemalloc.take_snapshot().filter_traces(
+        (tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen importlib._bootstrap>")))
+
+
+def _trace_top(snapshots: list[Any], n: int = 10) -> list[str]:
+    """Where the Python allocations that grew were made (``WALL_SOAK_TRACEMALLOC=1``; slows the soak)."""
+    stats = snapshots[1].compare_to(snapshots[0], "traceback")
+    out = []
+    for st in stats[:n]:
+        frames = [f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}" for f in st.traceback][:4]
+        out.append(f"{st.size_diff / 1024:+.0f} KiB {st.count_diff:+d} blocks at {' < '.join(frames)}")
+    return out
+
+
 def _count(path: Path) -> tuple[int, int]:
     import sqlite3
 
@@ -481,9 +554,12 @@ def _count(path: Path) -> tuple[int, int]:
 def bench_wall_soak(scale: str) -> list[dict[str, Any]]:
     """``wall_soak``: medians and growth as harness rows (targets: refresh < 200 ms, growth < 5 %, 0 errors)."""
     switches = int(os.environ.get("WALL_SOAK_SWITCHES", "2000"))
-    r = soak(scale, switches=switches)
+    # "rows" writes plain rows stamped today, so all of them land in the month the wall shows (a stress run)
+    r = soak(scale, switches=switches, mode=os.environ.get("WALL_SOAK_WRITER", "auto"))
     extra = {k: r[k] for k in ("switches", "refreshes", "writer_mode", "rss_start_mb", "rss_end_mb",
-                               "rss_after_restore_mb", "python_blocks_growth", "refresh_skipped", "warmup_switches",
+                               "rss_after_restore_mb", "python_blocks_growth", "object_growth_top", "tracemalloc_top",
+                               "refresh_folded_ms", "refreshes_folded", "month_cases_start_end", "full_read_count", "full_reads",
+                               "load_average_during", "refresh_skipped", "warmup_switches",
                                "cases_at_start",
                                "cases_written_during_soak", "cases_at_end", "seconds", "process_cpu_s",
                                "load_average_1_5_15", "error_samples")}

@@ -5,12 +5,16 @@ Every function takes an open connection (the wall's read-only one) and time boun
 schema has: flow counts come from ``case_event(action, at)`` (the truth, and the only index on
 action times), populations of a period from ``case_state(reported_at)``, open work from
 ``case_state(status)``. Nothing here writes, so it can run while another process writes (WAL).
+
+The month the wall shows is kept between refreshes by :class:`LiveDigest`, which re-reads only the cases
+with events after the last refresh (see docs/wall.md, "The live month digest"); :func:`month_digest` is
+the same computation from a full read.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,7 +114,6 @@ def flow_counts(
     and time); with one, from the step timestamps on ``case_state`` of those districts.
     """
     got = dict.fromkeys(FLOW_ACTIONS, 0)
-    where, params = _district_filter(districts)
     if districts:
         numbered = ",".join(f"?{i}" for i in range(3, 3 + len(districts)))
         row = conn.execute(
@@ -118,24 +121,22 @@ def flow_counts(
                   sum(dispatched_at >= ?1 AND dispatched_at < ?2), sum(handled_at >= ?1 AND handled_at < ?2),
                   sum(status = 'closed' AND closed_at >= ?1 AND closed_at < ?2)
                FROM case_state WHERE district_code IN ({numbered})""",
-            (start, end, *params),
+            (start, end, *districts),
         ).fetchone()
         got = {a: int(v or 0) for a, v in zip(FLOW_ACTIONS, row, strict=True)}
     else:
-        # count(*) is answered from the (action, at) index alone; distinct case numbers would need a
-        # table lookup per event (0.5 s at 100k cases). A redispatch or a handling after 返工 counts again.
-        for action, n in conn.execute(
-            f"SELECT action, count(*) FROM case_event WHERE action IN "
-            f"({','.join('?' * len(FLOW_ACTIONS))}) AND at >= ? AND at < ? GROUP BY action",
-            (*FLOW_ACTIONS, start, end),
-        ):
-            got[action] = int(n)
-    # live state: open now and past the stage deadline (answered from the status/deadline indexes)
-    overdue = conn.execute(
+        got.update(_event_counts(conn, start, end))
+    return FlowCounts(got["report"], got["register"], got["dispatch"], got["handle"], got["close"],
+                      open_overdue(conn, now, districts))
+
+
+def open_overdue(conn: sqlite3.Connection, now: str, districts: tuple[str, ...] = ()) -> int:
+    """Cases open at ``now`` past their stage deadline (live state, answered from the status/deadline index)."""
+    where, params = _district_filter(districts)
+    return int(conn.execute(
         f"SELECT count(*) FROM case_state WHERE status IN ({_OPEN_SQL}) AND stage_deadline < ? {where}",
         (now, *params),
-    ).fetchone()[0]
-    return FlowCounts(got["report"], got["register"], got["dispatch"], got["handle"], got["close"], int(overdue))
+    ).fetchone()[0])
 
 
 def period_rates(
@@ -238,23 +239,6 @@ def latest_cases(conn: sqlite3.Connection, limit: int = 40, districts: tuple[str
     return out
 
 
-def _xy(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """Point coordinates from GeoPackage blobs: fixed-layout Wanmi points are sliced in one go."""
-    n = len(blobs)
-    if n and all(len(b) == _POINT_BLOB_LEN and b[8] == 1 for b in blobs):
-        buf = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(n, _POINT_BLOB_LEN)
-        xy = buf[:, 13:29].copy().view("<f8").reshape(n, 2)
-        return xy[:, 0].copy(), xy[:, 1].copy()
-    x = np.full(n, np.nan)
-    y = np.full(n, np.nan)
-    for i, b in enumerate(blobs):
-        env = gpkg.envelope(b)
-        if env is not None:
-            x[i] = (env[0] + env[1]) / 2
-            y[i] = (env[2] + env[3]) / 2
-    return x, y
-
-
 def case_points(
     conn: sqlite3.Connection, start: str, end: str, today: str, now: str, limit: int = 20000,
     districts: tuple[str, ...] = (),
@@ -279,91 +263,503 @@ def case_points(
 
 @dataclass
 class MonthDigest:
-    """Everything the wall needs about the cases reported in one window, from ONE indexed scan."""
+    """Everything the wall needs about the cases reported in one window."""
 
     rates: PeriodRates
     tops: dict[str, list[tuple[str, int]]]  # column -> (value, count), most frequent first
     by_hour: list[int]
     points: CasePoints
+    cases: int = 0  # cases reported in the window (the map shows at most ``point_limit`` of them)
 
 
 _DIGEST_COLUMNS = ("class_code", "grid_code", "street_code", "source", "district_code", "department")
 TOP_KEEP = 50  # values kept per column of a month digest (the wall shows the top 6-8)
+
+# -- the per-case columns of a window -------------------------------------------------------------------
+# One record per case reported in the window: what the digest counts, coded compactly (about 80 bytes a
+# case, so a city month of 80,000 cases is 6 MB). Times are seconds of the stored local time: the store
+# text is ISO 8601 with +08:00 everywhere, so comparing the first 19 characters as a time orders exactly
+# as the text does (what the SQL of this module compares).
+_CASE_DTYPE = np.dtype([
+    ("fid", "<i8"),
+    ("rep", "<M8[s]"),  # reported_at
+    ("sdl", "<M8[s]"),  # stage_deadline (the map's "overdue now")
+    ("odl", "<M8[s]"),  # coalesce(handle_deadline, stage_deadline) (the rates' "open and overdue")
+    ("x", "<f8"), ("y", "<f8"),  # NaN without a location
+    ("status", "<i4"),  # code in the status vocabulary
+    ("registered", "?"), ("on_time", "?"), ("rework", "?"),  # on_time: ON_TIME_CLOSE if it were closed
+    ("codes", "<i4", (len(_DIGEST_COLUMNS),)),  # codes in the value vocabulary, -1 = NULL
+])
+_CASE_SELECT = (
+    "SELECT fid, reported_at, status, registered_at, handled_at, self_handled, handle_deadline, stage_deadline, "
+    f"rework_count, geom, {', '.join(_DIGEST_COLUMNS)} FROM case_state"
+)
+_DISTRICT_INDEX = 10 + _DIGEST_COLUMNS.index("district_code")  # of the district in a _CASE_SELECT row
+_FETCH_ROWS = 4096  # rows converted at a time: a full rebuild never holds a month of Python tuples
+_NAT = np.datetime64("NaT", "s")
+
+
+def _time(value: Any) -> np.datetime64:
+    """One stored time as local seconds; NaT for NULL or text that is not a time."""
+    if not isinstance(value, str):
+        return _NAT
+    try:
+        return np.datetime64(value[:19], "s")
+    except ValueError:
+        return _NAT
+
+
+def _times(values: Sequence[Any]) -> np.ndarray:
+    """Stored times as local seconds (NaT for NULL), parsed by numpy in one go when all are well formed."""
+    try:
+        return np.array([v[:19] if v is not None else "NaT" for v in values], dtype="datetime64[s]")
+    except (TypeError, ValueError):
+        return np.array([_time(v) for v in values], dtype="datetime64[s]")
+
+
+class _Vocabulary:
+    """Values to small integer codes (None is -1); bounded by the distinct values in the store."""
+
+    def __init__(self) -> None:
+        self.index: dict[Any, int] = {}
+        self.values: list[Any] = []
+        self._objects: np.ndarray | None = None
+        self._rank: np.ndarray | None = None
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every value (a full read starts afresh, so values no longer in the store are dropped)."""
+        self.index = {None: -1}
+        self.values = []
+        self._objects = None
+        self._rank = None
+
+    def codes(self, values: Sequence[Any]) -> np.ndarray:
+        index = self.index
+        for v in values:
+            if v not in index:
+                index[v] = len(self.values)
+                self.values.append(v)
+                self._objects = None
+        return np.fromiter((index[v] for v in values), dtype=np.int32, count=len(values))
+
+    def code(self, value: Any) -> int:
+        return self.index.get(value, -2)  # -2: never stored, matches nothing
+
+    def text_rank(self) -> np.ndarray:
+        """Each code's position in the values sorted as text (ties of a count rank by value)."""
+        if self._rank is None or len(self._rank) != len(self.values):
+            texts = np.array([str(v) for v in self.values] or [""], dtype=str)[:len(self.values)]
+            rank = np.empty(len(self.values), dtype=np.int64)
+            rank[np.argsort(texts, kind="stable")] = np.arange(len(self.values))
+            self._rank = rank
+        return self._rank
+
+    def objects(self) -> np.ndarray:
+        """The values as an object array, code -1 giving None: indexing it with codes shares the value
+        objects (no string per case)."""
+        if self._objects is None or len(self._objects) != len(self.values) + 1:
+            objs = np.empty(len(self.values) + 1, dtype=object)
+            objs[:-1] = self.values
+            objs[-1] = None
+            self._objects = objs
+        return self._objects
+
+
+def _xy(blobs: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Point coordinates from GeoPackage blobs: fixed-layout Wanmi points are sliced in one go."""
+    n = len(blobs)
+    if n and all(b is not None and len(b) == _POINT_BLOB_LEN and b[8] == 1 for b in blobs):
+        buf = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(n, _POINT_BLOB_LEN)  # type: ignore[arg-type]
+        xy = buf[:, 13:29].copy().view("<f8").reshape(n, 2)
+        return xy[:, 0].copy(), xy[:, 1].copy()
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    for i, b in enumerate(blobs):
+        env = gpkg.envelope(b)
+        if env is not None:
+            x[i] = (env[0] + env[1]) / 2
+            y[i] = (env[2] + env[3]) / 2
+    return x, y
+
+
+def _case_records(rows: Sequence[tuple[Any, ...]], statuses: _Vocabulary, values: _Vocabulary) -> np.ndarray:
+    """``_CASE_SELECT`` rows as ``_CASE_DTYPE`` records (column by column: numpy does the per-row work)."""
+    out = np.empty(len(rows), _CASE_DTYPE)
+    if not rows:
+        return out
+    cols = list(zip(*rows, strict=True))
+    out["fid"] = cols[0]
+    out["rep"] = _times(cols[1])
+    out["status"] = statuses.codes(cols[2])
+    out["registered"] = np.fromiter((v is not None for v in cols[3]), dtype=bool, count=len(rows))
+    handled = _times(cols[4])
+    handle_deadline = _times(cols[6])
+    stage_deadline = _times(cols[7])
+    # ON_TIME_CLOSE: self-handled, no handling deadline, or handled at or before it (NaT compares False)
+    self_handled = np.fromiter((v == 1 for v in cols[5]), dtype=bool, count=len(rows))
+    out["on_time"] = self_handled | np.isnat(handle_deadline) | (handled <= handle_deadline)
+    out["odl"] = np.where(np.isnat(handle_deadline), stage_deadline, handle_deadline)
+    out["sdl"] = stage_deadline
+    out["rework"] = np.fromiter((isinstance(v, int | float) and v > 0 for v in cols[8]), dtype=bool,
+                                count=len(rows))
+    out["x"], out["y"] = _xy(cols[9])
+    for j, col in enumerate(cols[10:]):
+        out["codes"][:, j] = values.codes(col)
+    return out
+
+
+class CaseWindow:
+    """The per-case records of the cases reported in [start, end) (of the districts, if any), sorted by fid.
+
+    Why records rather than running totals: a case changes many times after its report (registered,
+    dispatched, handled, closed, reworked), and to take its old contribution out of a total one must know
+    it. Keeping one compact record per case makes a change a record overwrite, and every total a numpy
+    reduction over the window (a few milliseconds for a city month), so totals are always what a full
+    recompute would give.
+    """
+
+    def __init__(self, start: str, end: str, districts: tuple[str, ...] = (),
+                 statuses: _Vocabulary | None = None, values: _Vocabulary | None = None) -> None:
+        self.start, self.end, self.districts = start, end, districts
+        self._district_set = frozenset(districts)
+        self.statuses = statuses if statuses is not None else _Vocabulary()
+        self.values = values if values is not None else _Vocabulary()
+        self._buf = np.empty(0, _CASE_DTYPE)
+        self.n = 0
+        self.version = 0  # changes with every change of the records (cached orders check it)
+        self._order: tuple[int, int, np.ndarray] | None = None  # (version, limit, newest-first indexes)
+
+    @property
+    def records(self) -> np.ndarray:
+        return self._buf[:self.n]
+
+    def holds(self, reported_at: Any, district: Any) -> bool:
+        """Whether a case with these values belongs here (the text comparison the SQL makes)."""
+        return (isinstance(reported_at, str) and self.start <= reported_at < self.end
+                and (not self._district_set or district in self._district_set))
+
+    # -- loading -----------------------------------------------------------------------------------------
+    def load(self, conn: sqlite3.Connection, check: Callable[[], None] = lambda: None) -> None:
+        """Read every case of the window (through the ``reported_at`` index), in chunks."""
+        where, params = _district_filter(self.districts)
+        cur = conn.execute(f"{_CASE_SELECT} WHERE reported_at >= ? AND reported_at < ? {where}",
+                           (self.start, self.end, *params))
+        self._buf, self.n = np.empty(0, _CASE_DTYPE), 0  # free the old records before reading the new
+        parts = []
+        while chunk := cur.fetchmany(_FETCH_ROWS):
+            parts.append(_case_records(chunk, self.statuses, self.values))
+            check()
+        recs = np.concatenate(parts) if parts else np.empty(0, _CASE_DTYPE)
+        del parts
+        recs = recs[np.argsort(recs["fid"], kind="stable")]
+        self._buf, self.n = recs, len(recs)
+        self.version += 1
+
+    def extend(self, conn: sqlite3.Connection, end: str) -> None:
+        """Move the window's end forward to ``end``, reading the cases reported in between.
+
+        Last month's window ends at the same point as month-to-date, which moves with the clock: reading
+        only the slice it moved over keeps the window at the cases the comparison needs (early in a month
+        a few thousand, not all of last month).
+        """
+        if end <= self.end:
+            return
+        where, params = _district_filter(self.districts)
+        rows = conn.execute(f"{_CASE_SELECT} WHERE reported_at >= ? AND reported_at < ? {where}",
+                            (self.end, end, *params)).fetchall()
+        self.end = end
+        self.apply(_case_records(rows, self.statuses, self.values), np.ones(len(rows), dtype=bool))
+
+    def apply(self, recs: np.ndarray, member: np.ndarray) -> None:
+        """Fold in re-read cases: ``member`` says which of ``recs`` belong to the window now.
+
+        A member already held is overwritten, a new member is inserted, a held case that no longer
+        belongs (its district changed) is removed.
+        """
+        if not len(recs):
+            return
+        held = self.records
+        pos = np.searchsorted(held["fid"], recs["fid"])
+        found = pos < self.n
+        found[found] = held["fid"][pos[found]] == recs["fid"][found]
+        update = found & member
+        held[pos[update]] = recs[update]
+        gone = found & ~member
+        new = recs[~found & member]
+        if gone.any() or (len(new) and self.n and new["fid"].min() <= held["fid"][-1]):
+            # rare (a case left the window, or a row got a lower fid than the newest): rebuild the order
+            keep = np.ones(self.n, dtype=bool)
+            keep[pos[gone]] = False
+            merged = np.concatenate([held[keep], new])
+            merged = merged[np.argsort(merged["fid"], kind="stable")]
+            self._buf, self.n = merged, len(merged)
+        elif len(new):
+            new = new[np.argsort(new["fid"], kind="stable")]
+            need = self.n + len(new)
+            if need > len(self._buf):
+                # grow by half: a month grows case by case, and rare large reallocations keep the heap tidy
+                grown = np.empty(max(need, len(self._buf) * 3 // 2, 1024), _CASE_DTYPE)
+                grown[:self.n] = held
+                self._buf = grown
+            self._buf[self.n:need] = new
+            self.n = need
+        self.version += 1
+
+    # -- what the wall shows -------------------------------------------------------------------------------
+    def rates(self, now: str, before: str | None = None) -> PeriodRates:
+        """:class:`PeriodRates` of the cases held (reported before ``before``, if given), judged at ``now``."""
+        r = self.records
+        if before is not None:
+            r = r[r["rep"] < _time(before)]
+        status = r["status"]
+        closed = status == self.statuses.code("closed")
+        open_now = np.isin(status, [self.statuses.code(s) for s in OPEN_STATUSES])
+        return PeriodRates(
+            registered=int(np.count_nonzero(r["registered"])),
+            closed=int(np.count_nonzero(closed)),
+            closed_on_time=int(np.count_nonzero(closed & r["on_time"])),
+            open_overdue=int(np.count_nonzero(open_now & (r["odl"] < _time(now)))),
+            rework=int(np.count_nonzero(r["rework"])),
+        )
+
+    def tops(self) -> dict[str, list[tuple[str, int]]]:
+        """Per column the most frequent values, most first (ties by value); every source, 50 of the others."""
+        r = self.records
+        values = self.values.values
+        by_text = self.values.text_rank()
+        tops = {}
+        shifted = r["codes"] + 1  # NULL (-1) counts in bin 0, which is dropped
+        for j, col in enumerate(_DIGEST_COLUMNS):
+            counts = np.bincount(shifted[:, j], minlength=len(values) + 1)[1:]
+            held = np.flatnonzero(counts)
+            # sorted in C: by count descending, then by the value's text (a city has tens of thousands of
+            # grids; a Python sort key per value was most of a refresh)
+            ranked = held[np.lexsort((by_text[held], -counts[held]))]
+            if col != "source":
+                ranked = ranked[:TOP_KEEP]
+            tops[col] = [(str(values[i]), int(counts[i])) for i in ranked]
+        return tops
+
+    def by_hour(self) -> list[int]:
+        rep = self.records["rep"]
+        rep = rep[~np.isnat(rep)]
+        hours = (rep - rep.astype("datetime64[D]")).astype("timedelta64[h]").astype(np.int64)
+        return [int(v) for v in np.bincount(hours, minlength=24)[:24]]
+
+    def newest(self, limit: int) -> np.ndarray:
+        """Indexes of the newest ``limit`` cases, newest first (ties: the later row first)."""
+        if self._order is not None and self._order[:2] == (self.version, limit):
+            return self._order[2]
+        r = self.records
+        rep = r["rep"].view(np.int64)  # NaT is the smallest int64: never among the newest
+        if self.n > limit > 0:
+            kth = np.partition(rep, self.n - limit)[self.n - limit]
+            cand = np.flatnonzero(rep >= kth)  # all ties of the cut, so the choice does not depend on order
+        else:
+            cand = np.arange(self.n if limit > 0 else 0)
+        order = cand[np.lexsort((r["fid"][cand], rep[cand]))[::-1]][:limit]
+        self._order = (self.version, limit, order)
+        return order
+
+    def points(self, today: str, now: str, limit: int) -> CasePoints:
+        """The newest ``limit`` cases that have a location, as the map's arrays."""
+        r = self.records
+        idx = self.newest(limit)
+        x, y = r["x"][idx], r["y"][idx]  # field by field: gathering whole records is several times slower
+        ok = ~(np.isnan(x) | np.isnan(y))
+        idx = idx[ok]
+        status = r["status"][idx]
+        open_now = np.isin(status, [self.statuses.code(s) for s in OPEN_STATUSES])
+        return CasePoints(
+            x=x[ok], y=y[ok],
+            status=self.statuses.objects()[status],
+            overdue=open_now & (r["sdl"][idx] < _time(now)),
+            today=r["rep"][idx] >= _time(today),
+        )
+
+    def digest(self, today: str, now: str, point_limit: int) -> MonthDigest:
+        return MonthDigest(self.rates(now), self.tops(), self.by_hour(), self.points(today, now, point_limit), self.n)
 
 
 def month_digest(
     conn: sqlite3.Connection, start: str, end: str, today: str, now: str, point_limit: int = 20000,
     districts: tuple[str, ...] = (),
 ) -> MonthDigest:
-    """Rates, top values, hours and map points of the cases reported in [start, end).
+    """Rates, top values, hours and map points of the cases reported in [start, end), computed in full.
 
-    Why one scan: each separate aggregate re-reads the window's rows through the ``reported_at`` index
-    (a table lookup per row); reading them once and counting in Python is several times faster for a
-    month of a large city, and every panel then agrees on the same rows.
+    One scan of the window's rows (each separate aggregate would re-read them through the
+    ``reported_at`` index, a table lookup per row), so every panel agrees on the same rows.
+    :class:`LiveDigest` keeps the same records between refreshes and re-reads only changed cases.
     """
-    where, params = _district_filter(districts)
-    rows = conn.execute(
-        f"""SELECT reported_at, status, registered_at, handled_at, self_handled, handle_deadline, stage_deadline,
-                  rework_count, geom, {", ".join(_DIGEST_COLUMNS)}
-           FROM case_state WHERE reported_at >= ? AND reported_at < ? {where} ORDER BY reported_at DESC""",
-        (start, end, *params),
-    )
-    open_set = set(OPEN_STATUSES)
-    registered = closed = on_time = open_overdue = rework = 0
-    # per-row work is kept to a few comparisons: the reported_at text and the counted columns are set
-    # aside as one tuple per row and counted at the end by ``Counter`` (C), which made a refresh of a
-    # demo-scale month about twice as fast as updating seven dicts per row
-    tails: list[tuple[Any, ...]] = []
-    keep_tail = tails.append
-    n_cols = len(_DIGEST_COLUMNS)
-    # rows are streamed, not fetched: only the newest ``point_limit`` are kept (for the map), so the
-    # memory a refresh needs does not grow with the month (a long-running wall's RSS stays flat)
-    shown: list[tuple[bytes, str, bool, bool]] = []  # geom, status (canonical), overdue, today
-    canonical = {s: s for s in (*OPEN_STATUSES, "closed", "void")}
-    seen = 0
-    for r in rows:
-        status = r[1]
-        if r[2] is not None:
-            registered += 1
-        if status == "closed":
-            closed += 1
-            # ON_TIME_CLOSE of the evaluation, row by row: self-handled, no deadline, or handled by it
-            if r[4] or r[5] is None or (r[3] is not None and r[3] <= r[5]):
-                on_time += 1
-        elif status in open_set:
-            deadline = r[5] or r[6]
-            if deadline is not None and deadline < now:
-                open_overdue += 1
-        if r[7]:
-            rework += 1
-        keep_tail((r[0][11:13], *r[9:9 + n_cols]))
-        if seen < point_limit:
-            seen += 1
-            if r[8] is not None:
-                shown.append((r[8], canonical.get(status, status), status in open_set and r[6] is not None
-                              and r[6] < now, r[0] >= today))
-    columns = list(zip(*tails)) if tails else [()] * (n_cols + 1)
-    del tails
-    hours = [0] * 24
-    for h, n in Counter(columns[0]).items():
-        if h.isdigit():
-            hours[int(h) % 24] += n
-    tops = {}
-    for col, values in zip(_DIGEST_COLUMNS, columns[1:], strict=True):
-        counts = Counter(values)
-        counts.pop(None, None)
-        # the wall shows at most the top 8 of a column; keep a margin, and every source (few) for the mix
-        limit = None if col == "source" else TOP_KEEP
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-        tops[col] = [(str(k), n) for k, n in (ranked if limit is None else ranked[:limit])]
-    x, y = _xy([r[0] for r in shown])
-    status_arr = np.array([r[1] for r in shown], dtype=object)
-    overdue = np.fromiter((r[2] for r in shown), dtype=bool, count=len(shown))
-    is_today = np.fromiter((r[3] for r in shown), dtype=bool, count=len(shown))
-    del shown
-    ok = ~(np.isnan(x) | np.isnan(y))
-    points = CasePoints(x[ok], y[ok], status_arr[ok], overdue[ok], is_today[ok])
-    return MonthDigest(PeriodRates(registered, closed, on_time, open_overdue, rework), tops, hours, points)
+    window = CaseWindow(start, end, districts)
+    window.load(conn)
+    return window.digest(today, now, point_limit)
+
+
+# -- the digest kept between refreshes ---------------------------------------------------------------------
+FOLD_MIN_EVENTS = 20_000  # a fold of up to this many new events is always cheaper than a full read
+
+
+class LiveDigest:
+    """The wall's month digest, kept between refreshes and brought up to date from the event log.
+
+    Why: a refresh that reads every case of the month costs time in proportion to the month (a city month
+    is 80,000 cases), although between two refreshes a minute apart only a few dozen cases change. Every
+    change of a case appends a ``case_event`` row (append-only, ``seq`` increasing) in the same
+    transaction as its ``case_state`` row, so the cases changed since the last refresh are those of the
+    events after the highest ``seq`` seen; only their ``case_state`` rows are read again and folded into
+    the per-case records (:class:`CaseWindow`) of this month and of last month up to the same point (for
+    the month-on-month rates; that window's end moves forward with the clock). The flow counts (events per action) of the month and of today grow only by new events,
+    counted in SQL over the new events alone.
+
+    A full read happens on the first update and whenever the folded state could be wrong: the highest
+    ``seq`` went backwards or the event at the last seen ``seq`` is not the same event (another store, a
+    restored backup), ``case_state`` gained or lost rows without events (a projection rebuild: its
+    highest ``fid`` is not what the folded rows explain), or so many events arrived that reading the
+    window is cheaper. The caller makes a new one for a new window (month or day rollover: ``key``
+    differs) and periodically as a safety net.
+    """
+
+    def __init__(self, month_start: str, month_end: str, last_start: str, point_limit: int = 20000,
+                 districts: tuple[str, ...] = (), today: tuple[str, str] | None = None) -> None:
+        """``today`` = (start, end) of the day whose flows :meth:`today_flows` counts."""
+        self.key = (month_start, month_end, last_start, point_limit, districts, today)
+        self.point_limit = point_limit
+        self.districts = districts
+        self._statuses, self._values = _Vocabulary(), _Vocabulary()
+        self.month = CaseWindow(month_start, month_end, districts, self._statuses, self._values)
+        self.last = CaseWindow(last_start, last_start, districts, self._statuses, self._values)  # see update()
+        # flow windows (without a district filter: the event log has no district) -> events per action
+        self._flow_windows = {"month": (month_start, month_end)}
+        if today is not None:
+            self._flow_windows["today"] = today
+        self.flows: dict[str, dict[str, int]] = {k: dict.fromkeys(FLOW_ACTIONS, 0) for k in self._flow_windows}
+        self.seq = -1  # highest case_event.seq folded in (-1: nothing read yet)
+        self._seq_hash: str | None = None
+        self._max_fid = 0
+        self.full_reads = 0
+        self.folded_cases = 0
+        self.last_update = ""  # "full (reason)" / "incremental" / "unchanged"
+
+    def update(self, conn: sqlite3.Connection, check: Callable[[], None] = lambda: None,
+               last_end: str | None = None) -> str:
+        """Bring the state to what ``conn`` sees (call inside one read transaction); returns what it did.
+
+        ``last_end``: how far last month's window reaches (the same point as month-to-date; all of last
+        month if not given). It only moves forward; :meth:`last_rates` cuts at its own ``end``.
+        If this raises (cancelled, interrupted, a store problem) the state is half updated: drop it.
+        """
+        last_end = min(last_end or self.month.start, self.month.start)
+        top = int(conn.execute("SELECT coalesce(max(seq), 0) FROM case_event").fetchone()[0])
+        max_fid = int(conn.execute("SELECT coalesce(max(fid), 0) FROM case_state").fetchone()[0])
+        reason = ""
+        if self.seq < 0:
+            reason = "first read"
+        elif top < self.seq:
+            reason = "event log went back"
+        elif self._hash_at(conn, self.seq) != self._seq_hash:
+            reason = "another store"
+        elif top - self.seq > max(FOLD_MIN_EVENTS, self.month.n + self.last.n):
+            reason = "many changes"
+        elif top == self.seq:
+            if max_fid == self._max_fid:
+                self.last.extend(conn, last_end)
+                self.last_update = "unchanged"
+                return self.last_update
+            reason = "case_state changed without events"
+        if not reason:
+            rows = conn.execute(
+                f"{_CASE_SELECT} WHERE case_no IN (SELECT case_no FROM case_event WHERE seq > ? AND seq <= ?)",
+                (self.seq, top),
+            ).fetchall()
+            check()
+            if max(self._max_fid, max((r[0] for r in rows), default=0)) != max_fid:
+                reason = "case_state changed without events"
+            else:
+                self._fold(conn, rows, top)
+                self.last.extend(conn, last_end)
+                self.folded_cases += len(rows)
+                self._mark(conn, top, max_fid)
+                self.last_update = "incremental"
+                return self.last_update
+        self.last.end = last_end
+        self._read_all(conn, check)
+        self._mark(conn, top, max_fid)
+        self.full_reads += 1
+        self.last_update = f"full ({reason})"
+        return self.last_update
+
+    def _hash_at(self, conn: sqlite3.Connection, seq: int) -> str | None:
+        row = conn.execute("SELECT hash FROM case_event WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _mark(self, conn: sqlite3.Connection, top: int, max_fid: int) -> None:
+        self.seq, self._seq_hash, self._max_fid = top, self._hash_at(conn, top), max_fid
+
+    def _read_all(self, conn: sqlite3.Connection, check: Callable[[], None]) -> None:
+        self._statuses.reset()
+        self._values.reset()
+        self.month.load(conn, check)
+        self.last.load(conn, check)
+        for name, (start, end) in self._flow_windows.items():
+            self.flows[name] = dict.fromkeys(FLOW_ACTIONS, 0)
+            if not self.districts:
+                self.flows[name].update(_event_counts(conn, start, end))
+
+    def _fold(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]], top: int) -> None:
+        recs = _case_records(rows, self._statuses, self._values)
+        for window in (self.month, self.last):
+            member = np.fromiter((window.holds(r[1], r[_DISTRICT_INDEX]) for r in rows), dtype=bool, count=len(rows))
+            window.apply(recs, member)
+        if not self.districts:
+            # events are never changed or deleted: the window's counts only grow by the new ones. The unary
+            # plus keeps SQLite on the seq (rowid) range instead of the month's (action, at) index range.
+            for name, (start, end) in self._flow_windows.items():
+                for action, n in _event_counts(conn, start, end, (self.seq, top)).items():
+                    self.flows[name][action] += n
+
+    # -- what the wall shows -------------------------------------------------------------------------------
+    def digest(self, today: str, now: str) -> MonthDigest:
+        """This month's digest at ``now`` (the same numbers as :func:`month_digest` on the store)."""
+        return self.month.digest(today, now, self.point_limit)
+
+    def last_rates(self, end: str, now: str) -> PeriodRates:
+        """Last month's rates over the cases reported before ``end``, judged at ``now``
+        (:func:`period_rates` of [last month's start, end))."""
+        return self.last.rates(now, before=end)
+
+    def month_flows(self) -> FlowCounts:
+        """上报/立案/派遣/处置/结案 events this month (without a district filter; ``overdue`` is left 0)."""
+        return self._flow_counts("month")
+
+    def today_flows(self) -> FlowCounts:
+        """The same for ``today`` (given to the constructor)."""
+        return self._flow_counts("today")
+
+    def _flow_counts(self, name: str) -> FlowCounts:
+        if self.districts:
+            raise ValueError("按区县筛选时事件流量由 flow_counts 计算 flows of a district filter come from flow_counts")
+        f = self.flows[name]
+        return FlowCounts(f["report"], f["register"], f["dispatch"], f["handle"], f["close"])
+
+
+def _event_counts(conn: sqlite3.Connection, start: str, end: str,
+                  seq_range: tuple[int, int] | None = None) -> dict[str, int]:
+    """Flow events per action with ``at`` in [start, end), optionally only those with seq in (lo, hi].
+
+    count(*) is answered from the (action, at) index alone; distinct case numbers would need a table lookup
+    per event (0.5 s at 100k cases). A redispatch or a handling after 返工 counts again.
+    """
+    placeholders = ",".join("?" * len(FLOW_ACTIONS))
+    if seq_range is None:
+        sql = f"SELECT action, count(*) FROM case_event WHERE action IN ({placeholders}) AND at >= ? AND at < ? "
+        params: tuple[Any, ...] = (*FLOW_ACTIONS, start, end)
+    else:
+        sql = (f"SELECT action, count(*) FROM case_event WHERE seq > ? AND seq <= ? "
+               f"AND +action IN ({placeholders}) AND +at >= ? AND +at < ? ")
+        params = (*seq_range, *FLOW_ACTIONS, start, end)
+    return {str(a): int(n) for a, n in conn.execute(sql + "GROUP BY action", params)}
 
 
 def _rings_of_wkb(wkb: bytes, tolerance: float) -> tuple[list[np.ndarray], tuple[float, float]]:
@@ -435,7 +831,9 @@ __all__ = [
     "OPEN_STATUSES",
     "CasePoints",
     "CaseRow",
+    "CaseWindow",
     "FlowCounts",
+    "LiveDigest",
     "MonthDigest",
     "Outline",
     "PeriodRates",
@@ -449,6 +847,7 @@ __all__ = [
     "flow_counts",
     "latest_cases",
     "month_digest",
+    "open_overdue",
     "period_rates",
     "published_results",
     "street_names",

@@ -283,10 +283,10 @@ def test_cancel_interrupts_a_running_query(sample_path, monkeypatch):
     import app.wall_data as wall_data
 
     svc = _service(sample_path)
-    real = wall_data.dash.month_digest
+    real = wall_data.dash.LiveDigest.update
     interrupted = []
 
-    def digest_cancelled_midway(conn, *args, **kwargs):
+    def update_cancelled_midway(self, conn, *args, **kwargs):
         # a function inside the query calls cancel(), as the GUI thread would while the worker waits
         conn.create_function("cancel_now", 0, lambda: svc.cancel() or 1)
         try:
@@ -294,14 +294,14 @@ def test_cancel_interrupts_a_running_query(sample_path, monkeypatch):
         except sqlite3.OperationalError as exc:
             interrupted.append(str(exc))
             raise
-        return real(conn, *args, **kwargs)
+        return real(self, conn, *args, **kwargs)
 
-    monkeypatch.setattr(wall_data.dash, "month_digest", digest_cancelled_midway)
+    monkeypatch.setattr(wall_data.dash.LiveDigest, "update", update_cancelled_midway)
     result = svc.refresh()
     assert (result.ok, result.cancelled) == (False, True)
     assert interrupted == ["interrupted"]
     assert svc.error_count == 0
-    monkeypatch.setattr(wall_data.dash, "month_digest", real)
+    monkeypatch.setattr(wall_data.dash.LiveDigest, "update", real)
     assert svc.refresh().ok  # the connection still works after an interrupt
 
 

@@ -277,6 +277,32 @@ def test_refresh_reuses_figures(qtbot, make_wall, sample_path):
     assert all(c.image().width() == c.width() for c in page.charts)
 
 
+def test_chart_text_size_cache_stays_bounded(qtbot):
+    """A chart whose numbers change with every refresh lays out new texts each time; matplotlib's per-renderer
+    cache of text sizes (4,096 entries) must not fill up with them over days."""
+    from matplotlib.text import _get_text_metrics_function
+
+    from widgets.wall.base import TEXT_METRICS_KEEP, ChartHost
+
+    shown = [0]
+
+    def draw(fig, theme):
+        ax = fig.add_subplot()
+        for i in range(20):  # 20 new numbers per draw, like ranked bars with their values
+            ax.text(0.1, i / 20, f"{shown[0] * 20 + i:,}")
+
+    host = ChartHost(draw)
+    qtbot.addWidget(host)
+    host.resize(300, 200)
+    sizes = []
+    for n in range(40):
+        shown[0] = n
+        host.render_now()
+        sizes.append(_get_text_metrics_function(host._canvas.get_renderer()).cache_info().currsize)
+    assert max(sizes) <= TEXT_METRICS_KEEP + 40 < 40 * 20  # unbounded it would hold all 800 numbers
+    assert host.render_count == 40
+
+
 def test_cases_list_scrolls_only_while_visible(qtbot, make_wall, sample_path):
     win = make_wall(sample_path, size=(1920, 1080), latest_count=40)
     win.show()

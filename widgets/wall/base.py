@@ -142,6 +142,7 @@ class ChartHost(QWidget):
         if self._draw is not None:
             self._draw(self.figure, WALL_DARK)
         self._canvas.draw()
+        bound_text_metrics(self._canvas)
         buf = self._canvas.buffer_rgba()
         img = QImage(buf, buf.shape[1], buf.shape[0], QImage.Format.Format_RGBA8888)
         self._image = img.copy()  # detach from matplotlib's buffer, which the next draw reuses
@@ -167,6 +168,29 @@ class ChartHost(QWidget):
         else:
             p.fillRect(self.rect(), PANEL)
         p.end()
+
+
+TEXT_METRICS_KEEP = 200  # text sizes kept per chart; one draw lays out a few dozen texts
+
+
+def bound_text_metrics(canvas: FigureCanvasAgg, keep: int = TEXT_METRICS_KEEP) -> None:
+    """Empty matplotlib's text-size cache of this chart's renderer once it holds more than ``keep`` entries.
+
+    Why: matplotlib caches the size of every text it lays out, per renderer, in an LRU of 4,096 entries
+    (a copy of the FontProperties, the text and the dpi per entry, about 1 KB). A wall chart keeps its
+    renderer for days while its numbers change with every refresh, so each chart's cache fills up to the
+    bound: megabytes that look like a leak over a soak. A chart needs only the texts of one draw, so a
+    small bound costs nothing. The cache is matplotlib's private helper; if it is not there (another
+    matplotlib), nothing is done.
+    """
+    try:
+        from matplotlib.text import _get_text_metrics_function  # type: ignore[attr-defined]
+
+        metrics = _get_text_metrics_function(canvas.get_renderer())
+        if metrics.cache_info().currsize > keep:
+            metrics.cache_clear()
+    except (ImportError, AttributeError):
+        return
 
 
 class WallPage(QWidget):

@@ -236,7 +236,7 @@ class MapPage(WallPage):
         y += 16
         today = int(data.points.today.sum()) if len(data.points.today) else 0
         for label, value, color in (("今日新增", today, GROUP_COLORS["overdue"]),
-                                    ("本月案件", len(data.points.x), TEXT)):
+                                    ("本月案件", data.cases, TEXT)):
             p.setPen(MUTED)
             p.setFont(font(26))
             p.drawText(QRectF(inner.left(), y, inner.width(), 40), Qt.AlignmentFlag.AlignVCenter, label)
