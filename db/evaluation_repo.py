@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,12 +158,41 @@ def _portable(conn: sqlite3.Connection, sql: str) -> str:
     return sql
 
 
-def _grouped(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
+# Texts = unit -> the ``group_concat`` of its case numbers, as SQLite returned it. The ``*_text`` queries
+# stop there: counting the numbers in a text is ``text.count(",") + 1``, whereas splitting and sorting
+# 80k of them costs more than the query itself, so the batch engine (``app.evaluation.batch``) splits
+# only the lists a result shows. The list-returning functions are the same queries followed by ``_split``.
+Texts = dict[str, str]
+
+
+def _lists(texts: Texts) -> dict[str, list[str]]:
+    return {unit: _split(text) for unit, text in texts.items()}
+
+
+def _grouped_text(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> Texts:
+    out: Texts = {}
     for unit, cases in conn.execute(_portable(conn, sql), params):
         if unit is None:
             continue
-        out[str(unit)] = _split(cases)
+        out[str(unit)] = cases or ""
+    return out
+
+
+def _grouped(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> dict[str, list[str]]:
+    return _lists(_grouped_text(conn, sql, params))
+
+
+def _grouped_values(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> Texts | None:
+    """:func:`_grouped_text` for a query selecting ``unit, group_concat(x), count(*)``, or ``None`` when
+    some value is not exactly one comma-separated number (it holds a comma, or it is the empty text of a
+    one-row group): only when each value is one number do the numbers of a text stand for its values."""
+    out: Texts = {}
+    for unit, cases, n in conn.execute(_portable(conn, sql), params):
+        if unit is None:
+            continue
+        if not cases or cases.count(",") + 1 != n:
+            return None
+        out[str(unit)] = cases
     return out
 
 
@@ -178,31 +207,68 @@ def events_by_unit(
     ``flt`` is a case filter on ``s`` (see :data:`CASE_FILTERS`); ``by_reporter`` charges person kinds to
     the case's reporter instead of the event's actor (虚假信息 is the reporter's, not the verifier's).
     """
+    return _lists(events_text(conn, kind, action, start, end, where=where, distinct=distinct,
+                              charge_dispatcher=charge_dispatcher, flt=flt, by_reporter=by_reporter))
+
+
+def events_text(
+    conn: sqlite3.Connection, kind: str, action: str, start: str, end: str, *,
+    where: str = "", distinct: bool = False, charge_dispatcher: bool = False, flt: str = "",
+    by_reporter: bool = False,
+) -> Texts:
+    """:func:`events_by_unit` as unsplit texts."""
+    sql = _events_sql(conn, kind, action, where, charge_dispatcher, flt, by_reporter)
+    agg = "group_concat(DISTINCT e.case_no)" if distinct else "group_concat(e.case_no)"
+    return _grouped_text(conn, sql.replace(_AGG, agg), {"s": start, "e": end})
+
+
+_AGG = "<aggregate>"  # where the event queries' aggregate goes
+
+
+def _events_sql(conn: sqlite3.Connection, kind: str, action: str, where: str, charge_dispatcher: bool,
+                flt: str, by_reporter: bool) -> str:
     u = unit_expr(kind, charge_dispatcher=charge_dispatcher)
     if by_reporter and kind in (*POSTS, "person"):
         u = "s.reporter_id"
-    agg = "group_concat(DISTINCT e.case_no)" if distinct else "group_concat(e.case_no)"
     role = "" if (charge_dispatcher or by_reporter) else _role_filter(kind)
     idx = _event_index(conn, action, where)
-    sql = (
-        f"SELECT {u} AS unit, {agg} FROM case_event e {idx} JOIN case_state s ON s.case_no = e.case_no "
+    return (
+        f"SELECT {u} AS unit, {_AGG} FROM case_event e {idx} JOIN case_state s ON s.case_no = e.case_no "
         f"WHERE e.action = '{_action(action)}' AND e.at >= :s AND e.at < :e{role} {where} {flt} GROUP BY unit"
     )
-    return _grouped(conn, sql, {"s": start, "e": end})
 
 
-def _split_grouped(conn: sqlite3.Connection, sql: str, params: dict[str, Any],
-                   n: int) -> list[dict[str, list[str]]]:
-    """Like :func:`_grouped` for a query with ``n`` ``group_concat`` columns (one per count); a unit appears
-    in a count only when it has cases in it, as if each count had been its own query."""
-    out: list[dict[str, list[str]]] = [{} for _ in range(n)]
+def _distinct_later(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> tuple[Texts, bool]:
+    """A ``group_concat(DISTINCT …)`` query (:data:`_AGG` in ``sql``) as (texts, repeats): SQLite's DISTINCT
+    keeps a B-tree per unit, about half the cost of a dispatch count, whereas the set the caller builds
+    anyway drops repeats for free. So the texts come without DISTINCT (``repeats`` True: the caller drops
+    repeated numbers) when every value is one number, else from the DISTINCT query (``repeats`` False)."""
+    got = _grouped_values(conn, sql.replace(_AGG, "group_concat(e.case_no), count(*)"), params)
+    if got is not None:
+        return got, True
+    return _grouped_text(conn, sql.replace(_AGG, "group_concat(DISTINCT e.case_no)"), params), False
+
+
+def distinct_events_text(
+    conn: sqlite3.Connection, kind: str, action: str, start: str, end: str, *,
+    where: str = "", charge_dispatcher: bool = False, flt: str = "", by_reporter: bool = False,
+) -> tuple[Texts, bool]:
+    """:func:`events_by_unit` with ``distinct`` as (texts, repeats) (see :func:`_distinct_later`)."""
+    sql = _events_sql(conn, kind, action, where, charge_dispatcher, flt, by_reporter)
+    return _distinct_later(conn, sql, {"s": start, "e": end})
+
+
+def _split_grouped_text(conn: sqlite3.Connection, sql: str, params: dict[str, Any], n: int) -> list[Texts]:
+    """Like :func:`_grouped_text` for a query with ``n`` ``group_concat`` columns (one per count); a unit
+    appears in a count only when it has cases in it, as if each count had been its own query."""
+    out: list[Texts] = [{} for _ in range(n)]
     for row in conn.execute(_portable(conn, sql), params):
         unit = row[0]
         if unit is None:
             continue
         for i in range(n):
             if row[i + 1]:
-                out[i][str(unit)] = _split(row[i + 1])
+                out[i][str(unit)] = row[i + 1]
     return out
 
 
@@ -250,15 +316,29 @@ def reports_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, *
                     flt: str = "") -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, list[str]]]:
     """(reported, valid, public) in one scan of the period's reports: the same three counts as
     :func:`reported_by_unit` without / with ``valid`` / with ``sources=PUBLIC_SOURCES``."""
+    a, b, c = reports_text(conn, kind, start, end, flt=flt)
+    return _lists(a), _lists(b), _lists(c)
+
+
+def _only(columns: Sequence[str], which: Collection[int]) -> str:
+    """The aggregate columns of a family query, those not in ``which`` replaced by NULL (a count nobody
+    reads costs no ``group_concat``; its unit map comes back empty)."""
+    return ", ".join(c if i in which else "NULL" for i, c in enumerate(columns))
+
+
+def reports_text(conn: sqlite3.Connection, kind: str, start: str, end: str, *,
+                 flt: str = "", which: Collection[int] = (0, 1, 2)) -> tuple[Texts, Texts, Texts]:
+    """:func:`reports_by_unit` as unsplit texts; only the counts in ``which`` (0 reported, 1 valid,
+    2 public) are filled."""
     u, cond = _reported_sql(kind)
     public = "s.source IN (" + ",".join(f"'{x}'" for x in PUBLIC_SOURCES) + ")"
+    cols = _only(["group_concat(s.case_no)", f"group_concat(CASE WHEN {_VALID_REPORT} THEN s.case_no END)",
+                  f"group_concat(CASE WHEN {public} THEN s.case_no END)"], which)
     sql = (
-        f"SELECT {u} AS unit, group_concat(s.case_no), "
-        f"group_concat(CASE WHEN {_VALID_REPORT} THEN s.case_no END), "
-        f"group_concat(CASE WHEN {public} THEN s.case_no END) FROM case_state s "
+        f"SELECT {u} AS unit, {cols} FROM case_state s "
         f"WHERE s.reported_at >= :s AND s.reported_at < :e{cond} {flt} GROUP BY unit"
     )
-    a, b, c = _split_grouped(conn, sql, {"s": start, "e": end}, 3)
+    a, b, c = _split_grouped_text(conn, sql, {"s": start, "e": end}, 3)
     return a, b, c
 
 
@@ -266,13 +346,18 @@ def registered_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str
                        flt: str = "") -> dict[str, list[str]]:
     """``register`` events in the period. A case is registered once (a return sends it back to 待派遣, not
     to 待立案), so for place and department units ``case_state.registered_at`` is that event's time."""
+    return _lists(registered_text(conn, kind, start, end, flt))
+
+
+def registered_text(conn: sqlite3.Connection, kind: str, start: str, end: str, flt: str = "") -> Texts:
+    """:func:`registered_by_unit` as unsplit texts."""
     if kind in AREA_COLUMNS or kind in ("department", "centre"):
         sql = (
             f"SELECT {unit_expr(kind, event=False)} AS unit, group_concat(s.case_no) FROM case_state s "
             f"WHERE s.registered_at >= :s AND s.registered_at < :e {flt} GROUP BY unit"
         )
-        return _grouped(conn, sql, {"s": start, "e": end})
-    return events_by_unit(conn, kind, "register", start, end, flt=flt)
+        return _grouped_text(conn, sql, {"s": start, "e": end})
+    return events_text(conn, kind, "register", start, end, flt=flt)
 
 
 def closed_on_time_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str,
@@ -317,17 +402,27 @@ def closed_pair_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: st
                         flt: str = "") -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """(closed, closed on time) in one pass: the same counts as :func:`closed_by_unit` without and with
     ``on_time``."""
+    a, b = closed_pair_text(conn, kind, start, end, flt)
+    return _lists(a), _lists(b)
+
+
+def closed_pair_text(conn: sqlite3.Connection, kind: str, start: str, end: str,
+                     flt: str = "", which: Collection[int] = (0, 1)) -> tuple[Texts, Texts]:
+    """:func:`closed_pair_by_unit` as unsplit texts; only the counts in ``which`` (0 closed, 1 on time)
+    are filled."""
     if kind in AREA_COLUMNS or kind in ("department", "centre"):
+        cols = _only(["group_concat(s.case_no)", f"group_concat(CASE WHEN {_ON_TIME_CLOSED} THEN s.case_no END)"],
+                     which)
         sql = (
-            f"SELECT {unit_expr(kind, event=False)} AS unit, group_concat(s.case_no), "
-            f"group_concat(CASE WHEN {_ON_TIME_CLOSED} THEN s.case_no END) FROM case_state s "
+            f"SELECT {unit_expr(kind, event=False)} AS unit, {cols} FROM case_state s "
             "WHERE s.closed_at >= :s AND s.closed_at < :e AND s.status = 'closed' AND s.self_handled = 0 "
             f"{flt} GROUP BY unit"
         )
-        a, b = _split_grouped(conn, sql, {"s": start, "e": end}, 2)
+        a, b = _split_grouped_text(conn, sql, {"s": start, "e": end}, 2)
         return a, b
-    return (closed_by_unit(conn, kind, start, end, flt=flt),
-            closed_by_unit(conn, kind, start, end, on_time=True, flt=flt))
+    return (events_text(conn, kind, "close", start, end, distinct=True, flt=flt) if 0 in which else {},
+            events_text(conn, kind, "close", start, end, distinct=True, where=f"AND {ON_TIME_CLOSE}", flt=flt)
+            if 1 in which else {})
 
 
 def _open_at(bound: str, select: str, where: str) -> str:
@@ -389,13 +484,176 @@ def due_to_handle_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: 
     return _grouped(conn, sql, {"s": start, "e": end})
 
 
+# -- several periods in one scan ------------------------------------------------------------------------
+# "Open at an instant" counts (超期未结 at each period's end, 应处置 from each period's start) read every case
+# closed after the instant: asked month by month, a year reads the cases of January twelve times. The
+# queries below take a list of ascending, non-overlapping periods and read each case once, sliced by the
+# period it was closed in (``closed_at`` is the leading column of ``case_state_open_cover``, so a slice is
+# a bounded index range). Inside a slice the last period a case counts in is fixed, and the first one is
+# fixed too except for the few cases carried over from an earlier period; only those get their first period
+# computed (``_rank``) from the same text comparisons the one-period query makes against each bound. A
+# period is never derived from the text of a timestamp (``substr(at, 1, 7)``), so any stored value compares
+# exactly as it does in the one-period query. Slices are separate queries on purpose: SQLite sorts a
+# ``GROUP BY`` of 80k rows in memory far faster per row than one of 1M, and separate queries can run on
+# separate threads.
+def _rank(x: str, name: str, k: int) -> str:
+    """SQL for how many of the ascending bounds ``:{name}0 … :{name}{k-1}`` are at or below ``x`` (NULL when
+    ``x`` is NULL): a balanced CASE tree, about log2(k) comparisons per row."""
+
+    def node(lo: int, hi: int) -> str:  # the answer is in [lo, hi]
+        if lo == hi:
+            return str(lo)
+        mid = (lo + hi) // 2
+        return f"CASE WHEN :{name}{mid} <= {x} THEN {node(mid + 1, hi)} ELSE {node(lo, mid)} END"
+
+    return f"(CASE WHEN {x} IS NULL THEN NULL ELSE {node(0, k)} END)"
+
+
+def _span_params(periods: Sequence[tuple[str, str]]) -> dict[str, str]:
+    out = {f"s{i}": s for i, (s, _e) in enumerate(periods)}
+    out.update({f"e{i}": e for i, (_s, e) in enumerate(periods)})
+    return out
+
+
+def _closed_in(j: int, k: int, bound: str = "s") -> str:
+    """``closed_at`` in slice ``j`` of ``k``: from bound ``j`` to bound ``j + 1``, the last slice unbounded."""
+    upper = f" AND s.closed_at < :{bound}{j + 1}" if j + 1 < k else ""
+    return f"s.closed_at >= :{bound}{j}{upper}"
+
+
+def _runs(conn: sqlite3.Connection, sql: str, params: dict[str, Any], k: int) -> list[dict[str, list[str]]]:
+    """Rows ``(lo, hi, unit, text)``: the cases of ``text`` count in periods ``lo`` to ``hi``."""
+    parts: list[dict[str, list[str]]] = [{} for _ in range(k)]
+    for lo, hi, unit, text in conn.execute(_portable(conn, sql), params):
+        if unit is None or text is None:
+            continue
+        for i in range(int(lo), int(hi) + 1):
+            parts[i].setdefault(str(unit), []).append(text)
+    return parts
+
+
+def join_texts(*parts: Texts) -> Texts:
+    """Per unit, the texts of several queries over disjoint rows joined with ``,``: the numbers one
+    ``group_concat`` over all those rows would give (in another order; lists are sorted when split)."""
+    out: dict[str, list[str]] = {}
+    for part in parts:
+        for unit, text in part.items():
+            out.setdefault(unit, []).append(text)
+    return {u: t[0] if len(t) == 1 else ",".join(t) for u, t in out.items()}
+
+
+def overdue_open_by_periods(conn: sqlite3.Connection, kind: str, ends: Sequence[str],
+                            flt: str = "") -> list[Texts]:
+    """:func:`overdue_open_by_unit` at each of the ascending ``ends``, unsplit, in one scan.
+
+    At end e a case counts when ``closed_at >= e`` (or it is open), ``dispatched_at < e``,
+    ``handle_deadline < e`` and not (suspended with ``suspended_at < e``). Slice j holds the cases closed
+    from end j to end j + 1, which count at most up to end j, so the slice keeps only the cases dispatched
+    and due before end j (a test on index columns); those count from the first end after both their
+    dispatch and their deadline, and a suspended one up to its suspension."""
+    k = len(ends)
+    u = unit_expr(kind, event=False)
+    if u is None or not k:
+        return [{} for _ in ends]
+    lo = f"max({_rank('s.dispatched_at', 'e', k)}, {_rank('s.handle_deadline', 'e', k)})"
+    susp = f"{_rank('s.suspended_at', 'e', k)} - 1"
+
+    def branch(cond: str, j: int) -> str:
+        return (f"SELECT {lo} AS lo, CASE WHEN s.status = 'suspended' THEN min({j}, {susp}) ELSE {j} END AS hi, "
+                f"{u} AS unit, s.case_no AS case_no FROM case_state s "
+                f"WHERE {cond} AND s.dispatched_at < :e{j} AND s.handle_deadline < :e{j} {flt}")
+
+    inner = " UNION ALL ".join([branch(_closed_in(j, k, "e"), j) for j in range(k)]
+                               + [branch("s.closed_at IS NULL", k - 1)])
+    sql = f"SELECT lo, hi, unit, group_concat(case_no) FROM ({inner}) WHERE lo <= hi GROUP BY lo, hi, unit"
+    parts = _runs(conn, sql, {f"e{i}": e for i, e in enumerate(ends)}, k)
+    return [{u: ",".join(t) for u, t in p.items()} for p in parts]
+
+
+def _due_rows(kind: str, flt: str) -> tuple[str, str] | None:
+    """(unit expression, extra condition) of the cases :func:`due_to_handle_by_unit` reads from
+    ``case_state`` (a department: those dispatched once; the others are read from their dispatches)."""
+    if kind == "department":
+        return "s.department", f"AND s.dispatch_count = 1 {flt}"
+    u = unit_expr(kind, event=False)
+    return None if u is None else (u, flt)
+
+
+def due_to_handle_closed_in(conn: sqlite3.Connection, kind: str, periods: Sequence[tuple[str, str]], j: int,
+                            flt: str = "") -> Texts:
+    """Part of :func:`due_to_handle_by_periods`: the cases closed in period ``j`` (from its start to the next
+    period's start; the last period takes every later or no closing) that were dispatched in period ``j``
+    (from the previous period's end). They count in period ``j`` only."""
+    rows = _due_rows(kind, flt)
+    if rows is None:
+        return {}
+    u, where = rows
+    k = len(periods)
+    after = f"AND s.dispatched_at >= :e{j - 1} " if j > 0 else ""
+    where = f"{after}AND s.dispatched_at < :e{j} {where}"
+    select = f"SELECT {u} AS unit, s.case_no AS case_no FROM case_state s WHERE"
+    inner = f"{select} {_closed_in(j, k)} {where}"
+    if j == k - 1:
+        inner += f" UNION ALL {select} s.closed_at IS NULL {where}"
+    return _grouped_text(conn, f"SELECT unit, group_concat(case_no) FROM ({inner}) GROUP BY unit",
+                         _span_params(periods))
+
+
+def due_to_handle_carried(conn: sqlite3.Connection, kind: str, periods: Sequence[tuple[str, str]],
+                          flt: str = "") -> list[Texts]:
+    """The rest of :func:`due_to_handle_by_periods`: cases closed in period j (as in
+    :func:`due_to_handle_closed_in`) but dispatched before the end of period j - 1, which count from the
+    first period ending after their dispatch to period j; and a department's redispatched cases, which count
+    for each target from the first period ending after its first dispatch there to the last period starting
+    at or before their closing."""
+    k = len(periods)
+    params = _span_params(periods)
+    parts: list[dict[str, list[str]]] = [{} for _ in range(k)]
+    rows = _due_rows(kind, flt)
+    if rows is not None and k > 1:
+        u, where = rows
+        lo = _rank("s.dispatched_at", "e", k)
+        branches = [f"SELECT {lo} AS lo, {j} AS hi, {u} AS unit, s.case_no AS case_no FROM case_state s "
+                    f"WHERE {_closed_in(j, k)} AND s.dispatched_at < :e{j - 1} {where}" for j in range(1, k)]
+        branches.append(f"SELECT {lo} AS lo, {k - 1} AS hi, {u} AS unit, s.case_no AS case_no FROM case_state s "
+                        f"WHERE s.closed_at IS NULL AND s.dispatched_at < :e{k - 2} {where}")
+        sql = f"SELECT lo, hi, unit, group_concat(case_no) FROM ({' UNION ALL '.join(branches)}) GROUP BY lo, hi, unit"
+        parts = _runs(conn, sql, params, k)
+    if kind == "department" and k:
+        hi = f"{_rank('s.closed_at', 's', k)} - 1"
+        many = (f"SELECT s.case_no AS case_no, {hi} AS hi FROM case_state s WHERE s.closed_at >= :s0 "
+                f"AND s.dispatch_count > 1 {flt} UNION ALL SELECT s.case_no AS case_no, {k - 1} AS hi "
+                f"FROM case_state s WHERE s.closed_at IS NULL AND s.dispatch_count > 1 {flt}")
+        sql = (
+            "SELECT lo, hi, unit, group_concat(case_no) FROM ("
+            f"SELECT min({_rank('d.at', 'e', k)}) AS lo, max(m.hi) AS hi, d.payload_department AS unit, "
+            f"m.case_no AS case_no FROM ({many}) m JOIN case_event d ON d.case_no = m.case_no "
+            f"AND d.action = 'dispatch' AND d.at < :e{k - 1} GROUP BY m.case_no, d.payload_department"
+            ") WHERE lo <= hi GROUP BY lo, hi, unit"
+        )
+        for i, got in enumerate(_runs(conn, sql, params, k)):
+            for unit, texts in got.items():
+                parts[i].setdefault(unit, []).extend(texts)
+    return [{u: ",".join(t) for u, t in p.items()} for p in parts]
+
+
+def due_to_handle_by_periods(conn: sqlite3.Connection, kind: str, periods: Sequence[tuple[str, str]],
+                             flt: str = "") -> list[Texts]:
+    """:func:`due_to_handle_by_unit` for each of the ascending, non-overlapping ``(start, end)`` periods,
+    unsplit: a case counts in the periods from the first that ends after its dispatch to the last that
+    starts at or before its closing (every later one while it is open)."""
+    carried = due_to_handle_carried(conn, kind, periods, flt)
+    return [join_texts(due_to_handle_closed_in(conn, kind, periods, j, flt), carried[j])
+            for j in range(len(periods))]
+
+
+HANDLED_ON_TIME = "AND (s.handle_deadline IS NULL OR e.at <= s.handle_deadline)"
+
+
 def handled_on_time_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str,
                             flt: str = "") -> dict[str, list[str]]:
     """Cases with a ``handle`` event in the period at or before the handling deadline."""
-    return events_by_unit(
-        conn, kind, "handle", start, end, distinct=True,
-        where="AND (s.handle_deadline IS NULL OR e.at <= s.handle_deadline)", flt=flt,
-    )
+    return events_by_unit(conn, kind, "handle", start, end, distinct=True, where=HANDLED_ON_TIME, flt=flt)
 
 
 def redispatched_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str,
@@ -415,16 +673,33 @@ def redispatched_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: s
 def dispatched_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, *, distinct: bool = False,
                        where: str = "", flt: str = "") -> dict[str, list[str]]:
     """Dispatch events in the period; a department is the dispatch's target."""
+    return _lists(dispatched_text(conn, kind, start, end, distinct=distinct, where=where, flt=flt))
+
+
+def dispatched_text(conn: sqlite3.Connection, kind: str, start: str, end: str, *, distinct: bool = False,
+                    where: str = "", flt: str = "") -> Texts:
+    """:func:`dispatched_by_unit` as unsplit texts."""
     if kind == "department":
         agg = "group_concat(DISTINCT e.case_no)" if distinct else "group_concat(e.case_no)"
-        join = "JOIN case_state s ON s.case_no = e.case_no " if (where or flt) else ""
-        sql = (
-            f"SELECT e.payload_department AS unit, {agg} FROM case_event e "
-            f"{_event_index(conn, 'dispatch', where)} {join}"
-            f"WHERE e.action = 'dispatch' AND e.at >= :s AND e.at < :e {where} {flt} GROUP BY unit"
-        )
-        return _grouped(conn, sql, {"s": start, "e": end})
-    return events_by_unit(conn, kind, "dispatch", start, end, distinct=distinct, where=where, flt=flt)
+        return _grouped_text(conn, _dispatched_sql(conn, where, flt).replace(_AGG, agg), {"s": start, "e": end})
+    return events_text(conn, kind, "dispatch", start, end, distinct=distinct, where=where, flt=flt)
+
+
+def _dispatched_sql(conn: sqlite3.Connection, where: str, flt: str) -> str:
+    join = "JOIN case_state s ON s.case_no = e.case_no " if (where or flt) else ""
+    return (
+        f"SELECT e.payload_department AS unit, {_AGG} FROM case_event e "
+        f"{_event_index(conn, 'dispatch', where)} {join}"
+        f"WHERE e.action = 'dispatch' AND e.at >= :s AND e.at < :e {where} {flt} GROUP BY unit"
+    )
+
+
+def distinct_dispatched_text(conn: sqlite3.Connection, kind: str, start: str, end: str, *, where: str = "",
+                             flt: str = "") -> tuple[Texts, bool]:
+    """:func:`dispatched_by_unit` with ``distinct`` as (texts, repeats) (see :func:`_distinct_later`)."""
+    if kind == "department":
+        return _distinct_later(conn, _dispatched_sql(conn, where, flt), {"s": start, "e": end})
+    return distinct_events_text(conn, kind, "dispatch", start, end, where=where, flt=flt)
 
 
 def callbacks_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, *,

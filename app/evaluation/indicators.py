@@ -92,12 +92,26 @@ class Definition:
 
 
 # -- count functions -------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class EventCount:
+    """A count of ``action`` events (:func:`db.evaluation_repo.events_by_unit`). A value rather than a
+    closure so that the batch engine (:mod:`app.evaluation.batch`) can run the same query itself and keep
+    its unsplit text."""
+
+    action: str
+    where: str = ""
+    distinct: bool = False
+    charge_dispatcher: bool = False
+    by_reporter: bool = False
+
+    def __call__(self, c: Ctx) -> Counts:
+        return repo.events_by_unit(c.conn, c.kind, self.action, c.s, c.e, where=self.where, distinct=self.distinct,
+                                   charge_dispatcher=self.charge_dispatcher, flt=c.flt, by_reporter=self.by_reporter)
+
+
 def _events(action: str, where: str = "", distinct: bool = False, charge_dispatcher: bool = False,
             by_reporter: bool = False) -> CountFn:
-    def fn(c: Ctx) -> Counts:
-        return repo.events_by_unit(c.conn, c.kind, action, c.s, c.e, where=where, distinct=distinct,
-                                   charge_dispatcher=charge_dispatcher, flt=c.flt, by_reporter=by_reporter)
-    return fn
+    return EventCount(action, where, distinct, charge_dispatcher, by_reporter)
 
 
 def _family(c: Ctx, name: str, names: tuple[str, ...], fn: Callable[[], tuple[Counts, ...]]) -> Counts:

@@ -9,8 +9,20 @@ so a published result can be frozen as JSON and compared byte for byte when it i
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import islice
+from operator import lt
 from typing import Any
+
+
+def unique_cases(cases: Sequence[str]) -> tuple[str, ...]:
+    """``tuple(dict.fromkeys(cases))``: each case number once, first occurrence kept. A strictly ascending
+    list (what a sorted count gives, the usual case) already is that, which one C-level pass over
+    neighbours tells without hashing every number (a city-scale year has millions of them)."""
+    if all(map(lt, cases, islice(cases, 1, None))):
+        return tuple(cases)
+    return tuple(dict.fromkeys(cases))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from app.evaluation.model import Indicator, UnitInput
+from app.evaluation.model import Indicator, UnitInput, unique_cases
 
 RULE_KINDS = ("linear", "per_count", "threshold", "table", "rate", "manual")
 EPS = 1e-9
@@ -96,7 +96,7 @@ class ValueExpr:
 
 
 def _uniq(cases: list[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(cases))
+    return unique_cases(cases)
 
 
 def _indicator(unit: UnitInput, name: str) -> Indicator:

@@ -16,13 +16,15 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from app import timefmt
+from app.evaluation import batch
 from app.evaluation import indicators as ind
 from app.evaluation.model import EvaluationResult, Indicator, ManualEntry, UnitInput
 from app.evaluation.periods import Period, parse_period, shift
@@ -106,8 +108,9 @@ def area_class_key(value: object) -> str:
     return "2" if ("二" in text or text.startswith("2") or text.upper() in ("II", "B")) else "1"
 
 
-def build_units(store: Store, scheme: Scheme, kind: str, period: Period) -> tuple[list[UnitInput], list[str]]:
-    """Units of one kind with their indicators and attributes; also the indicator names not computable."""
+def _indicator_names(scheme: Scheme, kind: str) -> tuple[str, list[str], list[str], list[str]]:
+    """(the store's unit kind, every indicator name the scheme reads for ``kind``, the computable ones, the
+    others)."""
     names = list(scheme.required_indicators_for(kind)) + [
         n for n in scheme.declared_indicators if n not in scheme.required_indicators_for(kind)
     ]
@@ -116,6 +119,38 @@ def build_units(store: Store, scheme: Scheme, kind: str, period: Period) -> tupl
     store_kind = KIND_ALIASES.get(kind, kind)
     if store_kind != kind and store_kind in scheme.unit_kinds:
         store_kind = kind  # the scheme scores both (平度: 街道 and 镇 apart): towns come from manual entries
+    return store_kind, names, known, unknown
+
+
+# The periods ``_prefetch`` planned its batch jobs for and their results, for the thread that builds a
+# period's units: ``build_units`` reads a period of that list from them (a job's result can depend on the
+# whole list, e.g. the last period's slice of 应处置数 is open-ended) and runs any missing job itself.
+_PRELOADED = threading.local()
+
+
+@contextmanager
+def _preloaded(periods: Sequence[Period], results: dict[batch.Key, Any]) -> Iterator[None]:
+    prev = getattr(_PRELOADED, "ahead", None)
+    _PRELOADED.ahead = (list(periods), results)
+    try:
+        yield
+    finally:
+        _PRELOADED.ahead = prev
+
+
+def _indicators(store: Store, kind: str, period: Period, codes: list[str], names: list[str],
+                scheme: Scheme) -> dict[str, dict[str, Indicator]]:
+    ahead: tuple[list[Period], dict[batch.Key, Any]] | None = getattr(_PRELOADED, "ahead", None)
+    if ahead is not None and period in ahead[0]:
+        periods, results = ahead
+        return batch.compute(store, kind, periods, codes, names, scheme.indicator_definitions, results,
+                             only=periods.index(period))[0]
+    return batch.compute(store, kind, [period], codes, names, scheme.indicator_definitions)[0]
+
+
+def build_units(store: Store, scheme: Scheme, kind: str, period: Period) -> tuple[list[UnitInput], list[str]]:
+    """Units of one kind with their indicators and attributes; also the indicator names not computable."""
+    store_kind, names, known, unknown = _indicator_names(scheme, kind)
     if store_kind in ind.UNIT_KINDS:
         rows = repo.unit_rows(store.conn, store_kind)
     else:  # units known only from manual entries (service windows, staff)
@@ -123,8 +158,7 @@ def build_units(store: Store, scheme: Scheme, kind: str, period: Period) -> tupl
         rows = [{"code": c, "name": c} for c in codes]
     values: dict[str, dict[str, Indicator]] = {}
     if known and store_kind in ind.UNIT_KINDS:
-        values = ind.compute(store, store_kind, period, [str(r["code"]) for r in rows], known,
-                             scheme.indicator_definitions)
+        values = _indicators(store, store_kind, period, [str(r["code"]) for r in rows], known, scheme)
     extra = repo.unit_attributes(store.conn, kind, scheme.id)
     units: list[UnitInput] = []
     for r in rows:
@@ -252,8 +286,9 @@ def _plan_periods(store: Store, scheme: Scheme, periods: Sequence[Period]) -> li
     return plan
 
 
-# Worker threads for the months of a roll-up: each reads through its own read-only connection, and SQLite
-# runs a query without holding the GIL, so a year's twelve months use every core (2 here: ~1.8x).
+# Worker threads for the indicator queries of an evaluation (every month of a roll-up, every count family
+# of a month): each reads through its own read-only connection, and SQLite runs a query without holding
+# the GIL, so the queries use every core (2 here).
 PREFETCH_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 UnitsOfPeriod = tuple[list[UnitInput], list[str]]
@@ -269,56 +304,111 @@ def _units_of(store: Store, scheme: Scheme, kinds: Sequence[str], period: Period
     return units, unknown
 
 
-def _prefetch(store: Store, scheme: Scheme, kinds: Sequence[str], periods: Sequence[Period],
-              progress: Progress, workers: int) -> list[UnitsOfPeriod]:
-    """Units with indicators of every period, in parallel when the store is a file and not mid-write.
+def _jobs(scheme: Scheme, kinds: Sequence[str],
+          periods: Sequence[Period]) -> tuple[list[batch.Job], list[set[batch.Key]]]:
+    """Every query the indicators of ``kinds`` over ``periods`` need, each once, and per period the ids of
+    the ones it reads. Queries for several periods come first, then period by period, heaviest first, so
+    that the first periods are complete early and their units are built while later ones are queried."""
+    jobs: dict[batch.Key, batch.Job] = {}
+    needs: list[set[batch.Key]] = [set() for _ in periods]
+    for kind in kinds:
+        store_kind, _names, known, _unknown = _indicator_names(scheme, kind)
+        if known and store_kind in ind.UNIT_KINDS:
+            plan = batch.plan(store_kind, periods, known, scheme.indicator_definitions)
+            for job in plan.jobs:
+                jobs.setdefault(job.id, job)
+            for i, ids in enumerate(plan.needs):
+                needs[i] |= ids
+    first = {jid: min((i for i, ids in enumerate(needs) if jid in ids), default=0) for jid in jobs}
+    shared = {jid for jid in jobs if sum(jid in ids for ids in needs) > 1}
+    order = sorted(jobs.values(), key=lambda j: (j.id not in shared, first[j.id], -j.weight))
+    return order, needs
 
-    Each worker opens the store read-only once and keeps it for its share of the periods. The indicator
-    queries of one period only read events before its end and never write, so the order the periods are
-    computed in does not change any of them; scoring stays sequential (a period may need the results of
-    the ones before it)."""
+
+def _prefetch(store: Store, scheme: Scheme, kinds: Sequence[str], periods: Sequence[Period],
+              progress: Progress, workers: int) -> Generator[UnitsOfPeriod, None, None]:
+    """Units with indicators of every period, in period order: the queries (``batch`` jobs) run first, in
+    parallel when the store is a file and not mid-write, and each period's units are built from their
+    results as soon as that period's queries are done.
+
+    Each worker opens the store read-only once and keeps it for its share of the work; the units are built
+    on one more thread with its own connection, so that this Python work overlaps the queries still running,
+    and the caller scores each period as it arrives. A query only reads events before its period's end and
+    never writes, so the order the queries run in does not change any of them; scoring stays sequential (a
+    period may need the results of the ones before it)."""
     n = len(periods)
-    serial = (workers <= 1 or n <= 1 or store.path is None or store.conn.in_transaction)
+    jobs, needs = _jobs(scheme, kinds, periods)
+    serial = (workers <= 1 or store.path is None or store.conn.in_transaction or len(jobs) + n <= 2)
+    results: dict[batch.Key, Any] = {}
     if serial:
-        out: list[UnitsOfPeriod] = []
-        for i, p in enumerate(periods):
+        for i, job in enumerate(jobs):
             progress.check()
-            progress.report(i / n, f"计算 {p.label}")
-            out.append(_units_of(store, scheme, kinds, p))
-        return out
+            progress.report(0.9 * i / max(1, len(jobs)), "计算考核指标")
+            results.update(batch.run_job(job, store))
+        with _preloaded(periods, results):
+            for i, p in enumerate(periods):
+                progress.check()
+                progress.report(0.9 + 0.1 * i / n, f"计算 {p.label}")
+                yield _units_of(store, scheme, kinds, p)
+        return
     local = threading.local()
     opened: list[Store] = []
     guard = threading.Lock()
     path = store.path
     assert path is not None
 
-    def task(p: Period) -> UnitsOfPeriod:
+    def own_store() -> Store:
         own = getattr(local, "store", None)
         if own is None:
             own = Store(connect(path, readonly=True, check_same_thread=False), path)
             local.store = own
             with guard:
                 opened.append(own)
-        progress.check()
-        return _units_of(own, scheme, kinds, p)
+        return own
 
-    results: dict[int, UnitsOfPeriod] = {}
+    def run_job(job: batch.Job) -> dict[batch.Key, Any]:
+        progress.check()
+        return batch.run_job(job, own_store())
+
+    def units_of(p: Period, got: dict[batch.Key, Any]) -> UnitsOfPeriod:
+        progress.check()
+        with _preloaded(periods, got):
+            return _units_of(own_store(), scheme, kinds, p)
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evaluate")
+    builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluate-units")
     try:
-        with ThreadPoolExecutor(max_workers=min(workers, n), thread_name_prefix="evaluate") as pool:
-            futures = {pool.submit(task, p): i for i, p in enumerate(periods)}
-            try:
-                for fut in as_completed(futures):
-                    results[futures[fut]] = fut.result()
-                    progress.report(len(results) / n, f"计算 {periods[futures[fut]].label}")
-                    progress.check()
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
+        waiting = [set(ids) for ids in needs]
+        built: dict[int, Future[UnitsOfPeriod]] = {}
+
+        def ready() -> None:
+            for i in range(n):
+                if i not in built and not waiting[i]:
+                    built[i] = builder.submit(units_of, periods[i], dict(results))
+
+        ready()
+        futures = {pool.submit(run_job, job): job.id for job in jobs}
+        nxt = 0
+        for done, fut in enumerate(as_completed(futures), 1):
+            results.update(fut.result())
+            for ids in waiting:
+                ids.discard(futures[fut])
+            ready()
+            progress.report(0.9 * done / max(1, len(futures)), "计算考核指标")
+            progress.check()
+            while nxt in built and built[nxt].done():
+                yield built[nxt].result()
+                nxt += 1
+        ready()
+        while nxt < n:
+            progress.report(0.9 + 0.1 * nxt / n, f"计算 {periods[nxt].label}")
+            yield built[nxt].result()
+            nxt += 1
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        builder.shutdown(wait=True, cancel_futures=True)
         for s in opened:
             s.close()
-    return [results[i] for i in range(n)]
 
 
 def _score_periods(store: Store, scheme: Scheme, kinds: Sequence[str], periods: Sequence[Period],
@@ -329,15 +419,16 @@ def _score_periods(store: Store, scheme: Scheme, kinds: Sequence[str], periods: 
     if not periods:
         return []
     plan = _plan_periods(store, scheme, periods)
-    fetched = _prefetch(store, scheme, kinds, [p for p, _ in plan], progress or Progress(), workers)
     earlier: list[EvaluationResult] = []
     out: list[EvaluationResult] = []
-    for (p, wanted), (units, unknown) in zip(plan, fetched):
-        uncomputed.extend(n for n in unknown if n not in uncomputed)
-        res = score(scheme, p.key, units, manual_entries(store, scheme.id, p), earlier=earlier)
-        earlier.append(res)
-        if wanted:
-            out.append(res)
+    fetched = _prefetch(store, scheme, kinds, [p for p, _ in plan], progress or Progress(), workers)
+    with closing(fetched):
+        for (p, wanted), (units, unknown) in zip(plan, fetched):
+            uncomputed.extend(n for n in unknown if n not in uncomputed)
+            res = score(scheme, p.key, units, manual_entries(store, scheme.id, p), earlier=earlier)
+            earlier.append(res)
+            if wanted:
+                out.append(res)
     return out
 
 

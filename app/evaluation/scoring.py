@@ -12,7 +12,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from itertools import chain
 
-from app.evaluation.model import EvaluationResult, ItemResult, ManualEntry, UnitInput, UnitResult
+from app.evaluation.model import (
+    EvaluationResult,
+    ItemResult,
+    ManualEntry,
+    UnitInput,
+    UnitResult,
+    unique_cases,
+)
 from app.evaluation.periods import parse_period
 from app.evaluation.rules import EPS, RuleInputError, _attribute, band_points, compare, count_steps, num, pct
 from app.evaluation.scheme import Item, RankNote, Rollup, Scheme, SchemeError
@@ -105,7 +112,7 @@ def score_item(item: Item, unit: UnitInput, entries: list[ManualEntry]) -> ItemR
             if rep is None:
                 raise RuleInputError(f"缺少考核指标 unit='{unit.code}' indicator='{rule.repeat}'")
             rep_v = rep.value if rep.value is not None else 0.0
-            cases = tuple(dict.fromkeys(cases + rep.cases))
+            cases = unique_cases(cases + rep.cases)
             count += (rule.repeat_factor - 1.0) * rep_v
             parts.append(f"再次{num(rep_v)}件按{num(rule.repeat_factor)}倍计")
         for d in rule.divide_by:
