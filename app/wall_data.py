@@ -234,6 +234,10 @@ class MapData:
     heat: np.ndarray  # float32 (rows, cols) in 0..1, row 0 = north
     version: int  # changes whenever outlines/bounds change (lets the map cache its base layer)
     cases: int = 0  # cases reported this month (``points`` holds at most ``map_points`` of them)
+    # the legend's counts over every case of the month (GROUP_LABELS keys), and today's new cases; ``None``
+    # = count the points (a snapshot made without a digest)
+    group_counts: Mapping[str, int] | None = None
+    today_cases: int | None = None
 
 
 @dataclass(frozen=True)
@@ -645,7 +649,7 @@ class WallDataService:
         check()
         return WallSnapshot(
             taken_at=self.clock.now(), window=w, kpi=kpi, district_scores=district_scores,
-            department_scores=department_scores, hot=hot, latest=latest, map=self._map(conn, digest.points, digest.cases),
+            department_scores=department_scores, hot=hot, latest=latest, map=self._map(conn, digest),
         )
 
     def _live_digest(self, conn: sqlite3.Connection, w: Window, check: Callable[[], None]) -> dash.LiveDigest:
@@ -694,7 +698,8 @@ class WallDataService:
             sources=tuple(Bar(k, v) for k, v in sorted(sources.items(), key=lambda kv: -kv[1])),
         )
 
-    def _map(self, conn: sqlite3.Connection, pts: dash.CasePoints, cases: int) -> MapData:
+    def _map(self, conn: sqlite3.Connection, digest: dash.MonthDigest) -> MapData:
+        pts = digest.points
         if self._static is None:
             outlines = tuple(
                 o for o in dash.district_outlines(conn) if not self.config.districts or o.code in self.config.districts
@@ -711,8 +716,12 @@ class WallDataService:
         groups[:] = list(map(_STATUS_GROUP.__getitem__, pts.status))  # C-level lookups: 20,000 points a refresh
         if len(groups):
             groups[pts.overdue] = "overdue"
+        counts = dict.fromkeys(GROUP_LABELS, 0)
+        for status, n in digest.status_counts.items():
+            counts[_STATUS_GROUP[status]] += n
+        counts["overdue"] += digest.overdue_now
         return MapData(outlines, bounds, pts, groups, heat_grid(pts.x, pts.y, bounds), self._static_version,
-                       cases)
+                       digest.cases, counts, digest.today_cases)
 
     # -- scores ---------------------------------------------------------------------------------------------
     def _score_boards(self, conn: sqlite3.Connection, w: Window,

@@ -270,6 +270,11 @@ class MonthDigest:
     by_hour: list[int]
     points: CasePoints
     cases: int = 0  # cases reported in the window (the map shows at most ``point_limit`` of them)
+    # every case of the window, not only the mapped points: status -> cases not overdue now, the open
+    # cases past their stage deadline now, and the cases reported since ``today`` (the map legend's counts)
+    status_counts: dict[str, int] = field(default_factory=dict)
+    overdue_now: int = 0
+    today_cases: int = 0
 
 
 _DIGEST_COLUMNS = ("class_code", "grid_code", "street_code", "source", "district_code", "department")
@@ -578,8 +583,22 @@ class CaseWindow:
             today=r["rep"][idx] >= _time(today),
         )
 
+    def status_counts(self, today: str, now: str) -> tuple[dict[str, int], int, int]:
+        """Over every case held (the map draws at most its point limit): cases per status that are not
+        overdue now, the open cases past their stage deadline now (the map's 超期, which outranks the
+        status), and the cases reported since ``today``."""
+        r = self.records
+        status = r["status"]
+        over = np.isin(status, [self.statuses.code(s) for s in OPEN_STATUSES]) & (r["sdl"] < _time(now))
+        codes, counts = np.unique(status[~over], return_counts=True)
+        names = self.statuses.objects()
+        by_status = {str(names[c]): int(n) for c, n in zip(codes.tolist(), counts.tolist(), strict=True)}
+        return by_status, int(np.count_nonzero(over)), int(np.count_nonzero(r["rep"] >= _time(today)))
+
     def digest(self, today: str, now: str, point_limit: int) -> MonthDigest:
-        return MonthDigest(self.rates(now), self.tops(), self.by_hour(), self.points(today, now, point_limit), self.n)
+        by_status, overdue, today_n = self.status_counts(today, now)
+        return MonthDigest(self.rates(now), self.tops(), self.by_hour(), self.points(today, now, point_limit), self.n,
+                           by_status, overdue, today_n)
 
 
 def month_digest(

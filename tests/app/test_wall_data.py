@@ -13,6 +13,7 @@ import pytest
 from app.clock import FixedClock
 from app.timefmt import CST
 from app.wall_data import (
+    STATUS_GROUPS,
     WallConfig,
     WallDataService,
     empty_snapshot,
@@ -22,6 +23,7 @@ from app.wall_data import (
     traffic_light,
 )
 from bench.bench_wall import build_sample_store
+from db.dashboard import OPEN_STATUSES
 
 NOW = datetime(2026, 11, 23, 15, 30, tzinfo=CST)
 
@@ -349,3 +351,31 @@ def test_demo_city_through_the_engine_and_the_standard_scheme(demo_store_path):
     assert snap.district_scores.bars
     assert all(b.note for b in snap.district_scores.bars)  # every unit has a grade
     assert snap.department_scores.bars
+
+
+def test_map_legend_counts_every_case_of_the_month_not_only_the_markers(sample_path):
+    """With fewer markers than cases (the point cap), the legend still counts the whole month."""
+    svc = _service(sample_path, map_points=25)
+    assert svc.refresh().ok
+    m = svc.snapshot.map
+    assert len(m.points.x) == 25 < m.cases
+    conn = sqlite3.connect(sample_path)
+    start, end, now = "2026-11-01T00:00:00+08:00", "2026-12-01T00:00:00+08:00", "2026-11-23T15:30:00+08:00"
+    open_sql = ",".join(f"'{s}'" for s in OPEN_STATUSES)
+    overdue = conn.execute(
+        f"SELECT count(*) FROM case_state WHERE reported_at >= ? AND reported_at < ? AND status IN ({open_sql}) "
+        "AND stage_deadline < ?", (start, end, now)).fetchone()[0]
+    by_status = conn.execute(
+        f"SELECT status, count(*) FROM case_state WHERE reported_at >= ? AND reported_at < ? "
+        f"AND NOT (status IN ({open_sql}) AND coalesce(stage_deadline < ?, 0)) GROUP BY status",
+        (start, end, now)).fetchall()
+    today = conn.execute("SELECT count(*) FROM case_state WHERE reported_at >= '2026-11-23T00:00:00+08:00' "
+                         "AND reported_at < ?", (end,)).fetchone()[0]
+    conn.close()
+    expected = dict.fromkeys(m.group_counts, 0)
+    for status, n in by_status:
+        expected[STATUS_GROUPS.get(status, "intake")] += n
+    expected["overdue"] += overdue
+    assert m.group_counts == expected
+    assert sum(m.group_counts.values()) == m.cases
+    assert m.today_cases == today

@@ -224,7 +224,10 @@ class MapPage(WallPage):
         y = inner.top() + 4
         p.setFont(font(26))
         for g in GROUP_ORDER:
-            n = int((data.groups == g).sum()) if len(data.groups) else 0
+            if data.group_counts is not None:  # every case of the month, not only the markers drawn
+                n = data.group_counts.get(g, 0)
+            else:
+                n = int((data.groups == g).sum()) if len(data.groups) else 0
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(GROUP_COLORS[g])
             p.drawEllipse(QRectF(inner.left() + 4, y + 14, 24, 24))
@@ -234,7 +237,8 @@ class MapPage(WallPage):
                        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, f"{n:,}")
             y += 58
         y += 16
-        today = int(data.points.today.sum()) if len(data.points.today) else 0
+        today = data.today_cases if data.today_cases is not None else (
+            int(data.points.today.sum()) if len(data.points.today) else 0)
         for label, value, color in (("今日新增", today, GROUP_COLORS["overdue"]),
                                     ("本月案件", data.cases, TEXT)):
             p.setPen(MUTED)
