@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -87,6 +88,17 @@ class WallConfig:
     transition_ms: int = 700
     latest_count: int = 40
     map_points: int = 20000
+    # a video wall of (columns, rows) panels shown as one screen: the pages keep text off the seams between
+    # panel rows; ``None`` = one screen, or the seams of the screens the window spans
+    panels: tuple[int, int] | None = None
+
+
+def parse_panels(value: Any) -> tuple[int, int]:
+    """``"3x2"`` (columns x rows of a video wall's panels) -> ``(3, 2)``; each between 1 and 8."""
+    m = re.fullmatch(r"\s*(\d)\s*[x×*]\s*(\d)\s*", str(value))
+    if m is None or not (1 <= int(m[1]) <= 8 and 1 <= int(m[2]) <= 8):
+        raise ValueError(value)
+    return int(m[1]), int(m[2])
 
 
 def load_config(path: str | Path | None = None, **overrides: Any) -> WallConfig:
@@ -101,10 +113,10 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> WallConfig:
             raw = tomllib.load(f).get("wall", {})
     elif path is not None:
         raise ValueError(f"大屏配置文件不存在 config='{p}' does not exist")
-    keys = {
+    keys: dict[str, Any] = {
         "title": str, "pages": tuple, "interval": float, "refresh": float, "retry": float, "scores_every": float,
         "period": str, "scheme": str, "districts": tuple, "burn_in_minutes": float, "burn_in_px": int,
-        "transition_ms": int, "latest_count": int, "map_points": int,
+        "transition_ms": int, "latest_count": int, "map_points": int, "panels": parse_panels,
     }
     values: dict[str, Any] = {}
     for key, value in {**raw, **{k: v for k, v in overrides.items() if v is not None}}.items():

@@ -61,3 +61,50 @@ def test_every_page_renders_at_wall_sizes(qtbot, sample_path, width, height):
         assert len(colours) > 24, name
         assert shot.save(str(OUT / f"{name}_{width}x{height}.png"))
     win.stop()
+
+
+def make_wall(qtbot, path, **cfg):
+    """A 5760×2160 wall showing only the KPI page, laid out as when shown."""
+    from widgets.fonts import install_fonts
+    from widgets.wall.window import WallWindow
+
+    install_fonts()
+    config = WallConfig(transition_ms=0, pages=("kpi",), **cfg)
+    win = WallWindow(WallDataService(path, config, FixedClock(NOW), evaluator=None), config)
+    qtbot.addWidget(win)
+    win.resize(5760, 2160)
+    win.relayout()  # a hidden window gets its resize event only when shown
+    return win
+
+
+def _kpi(win):
+    return next(p for p in win.pages if p.name == "kpi")
+
+
+def test_kpi_rows_stay_off_the_seam_of_a_two_row_wall(qtbot, sample_path):
+    """A 3×2 wall shown as one 5760×2160 screen: the bezel between the panel rows (canvas y 1080) must fall
+    between the counter panels and the rates, not through a row of numbers (as it did before ``panels``)."""
+    win = make_wall(qtbot, sample_path, panels=(3, 2))
+    page = _kpi(win)
+    head = 96  # HEADER_H: the page starts below the header
+    assert page.seams_y == pytest.approx(((1080 - head * 2) / 2,))
+    seam = page.seams_y[0]
+    today, month, rates = page.bands()
+    assert today.bottom() < month.top() < month.bottom() <= seam - 6 + 1e-9
+    assert rates.top() >= seam + 6 - 1e-9
+    assert rates.bottom() <= page.design_h
+    # the render, for people to look at (a big canvas: allow the first refresh time under a loaded suite)
+    with qtbot.waitSignal(win.refreshed, timeout=30000) as blocker:
+        assert win.refresh_now()
+    assert blocker.args == [True]
+    OUT.mkdir(parents=True, exist_ok=True)
+    assert win.grab().save(str(OUT / "kpi_5760x2160_panels3x2.png"))
+    win.stop()
+
+    # without the panels setting (one offscreen screen) the seam is unknown and the month row crosses y 444
+    plain = make_wall(qtbot, sample_path)
+    page = _kpi(plain)
+    assert page.seams_y == ()
+    _, month, _ = page.bands()
+    assert month.top() < seam < month.bottom()
+

@@ -347,3 +347,13 @@ def test_wall_command_opens_and_quits(qapp, sample_path):
                       "--interval", "5"])
     assert code == 0
     assert seen == [(["kpi", "cases"], 640, 360, False, True)]
+
+
+def test_panels_setting_is_checked():
+    from app.wall_data import load_config
+
+    assert load_config(None, panels="3x2").panels == (3, 2)
+    assert load_config(None, panels="2×2").panels == (2, 2)
+    for bad in ("3", "0x2", "3x", "axb"):
+        with pytest.raises(ValueError, match="panels"):
+            load_config(None, panels=bad)

@@ -25,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--period", default=None, help="统计周期 this-month | latest | YYYY-MM")
     parser.add_argument("--pin", default=None, help="固定显示某页 pin one page (no rotation)")
     parser.add_argument("--config", default=None, help="大屏配置 wall.toml")
+    parser.add_argument("--panels", default=None,
+                        help="拼接屏 列x行 panels of a video wall shown as one screen, e.g. 3x2 (keeps text off the seams)")
 
 
 def parse_geometry(text: str) -> tuple[int, int, int, int]:
@@ -41,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     from app.wall_data import WallDataService, load_config
 
     try:
-        config = load_config(args.config, pages=args.pages, interval=args.interval, period=args.period)
+        config = load_config(args.config, pages=args.pages, interval=args.interval, period=args.period,
+                             panels=getattr(args, "panels", None))
         geometry = parse_geometry(args.geometry) if args.geometry else None
         if args.pin is not None and args.pin not in config.pages:
             raise ValueError(f"固定页面不在轮播页面中 pin='{args.pin}' (pages={','.join(config.pages)})")

@@ -211,6 +211,8 @@ class WallPage(QWidget):
         self.design_h = float(DESIGN_H - HEADER_H)
         self.snapshot: WallSnapshot | None = None
         self.charts: list[ChartHost] = []
+        # horizontal seams between video-wall panel rows, in this page's design y (see seam_inside)
+        self.seams_y: tuple[float, ...] = ()
 
     # -- data and geometry ----------------------------------------------------------------------------
     def set_snapshot(self, snapshot: WallSnapshot) -> None:
@@ -223,8 +225,9 @@ class WallPage(QWidget):
     def snapshot_changed(self) -> None:
         """Hook: the snapshot was replaced."""
 
-    def set_design(self, scale: float, design_w: float, design_h: float) -> None:
+    def set_design(self, scale: float, design_w: float, design_h: float, seams_y: tuple[float, ...] = ()) -> None:
         self.scale, self.design_w, self.design_h = scale, design_w, design_h
+        self.seams_y = seams_y
         for c in self.charts:
             c.set_scale(scale)
         self.layout_design()
@@ -232,6 +235,17 @@ class WallPage(QWidget):
 
     def layout_design(self) -> None:
         """Hook: place child widgets for the current design size."""
+
+    def seam_inside(self, top: float, bottom: float) -> float | None:
+        """The first panel seam strictly inside ``(top, bottom)`` (design y), or ``None``.
+
+        Why: on a wall of panels with bezels, a row of numbers crossing the seam between two panel rows is
+        cut in half; a page that lays out in bands puts a band boundary on the seam instead.
+        """
+        for y in self.seams_y:
+            if top < y < bottom:
+                return y
+        return None
 
     def place(self, widget: QWidget, x: float, y: float, w: float, h: float) -> None:
         s = self.scale

@@ -40,22 +40,41 @@ class KpiPage(WallPage):
         snap = self.snapshot
         if snap is None:
             return
-        m = 24.0
-        w = self.design_w - 2 * m
-        h = self.design_h - 2 * m
         k = snap.kpi
-        h1, h2 = h * 0.27, h * 0.33
-        today = panel(p, QRectF(m, m, w, h1 - 12), f"今日  {snap.window.today_start[:10]}")
+        today_r, month_r, rates_r = self.bands()
+        today = panel(p, today_r, f"今日  {snap.window.today_start[:10]}")
         # today's 超期 is the live count of open cases past their deadline, whenever reported
         self._counter_row(p, today, [getattr(k.today, key) for key, _ in COUNTERS], None, {"overdue": "当前超期"})
-        month = panel(p, QRectF(m, m + h1, w, h2 - 12), f"本月累计  {snap.window.month}（较上月同期）")
+        month = panel(p, month_r, f"本月累计  {snap.window.month}（较上月同期）")
         self._counter_row(p, month, [getattr(k.month, key) for key, _ in COUNTERS],
                           [getattr(k.last_month, key) for key, _ in COUNTERS])
-        rates = panel(p, QRectF(m, m + h1 + h2, w, h - h1 - h2), "本月处置质量")
+        rates = panel(p, rates_r, "本月处置质量")
         cw = rates.width() / 3
         for i, (attr, label, up_good) in enumerate(RATES):
             cell = QRectF(rates.left() + i * cw, rates.top(), cw, rates.height())
             self._rate(p, cell, label, getattr(k.rates, attr), getattr(k.last_rates, attr), up_good)
+
+    def bands(self) -> tuple[QRectF, QRectF, QRectF]:
+        """The today, month and rates panels, top to bottom (design px).
+
+        On one screen: 27 % / 33 % / 40 % of the height. On a wall of panel rows whose seam crosses the page,
+        the two counter panels share the part above the seam and the rates start below it, so no row of
+        numbers is cut by a bezel.
+        """
+        m, gap = 24.0, 12.0
+        w = self.design_w - 2 * m
+        h = self.design_h - 2 * m
+        seam = self.seam_inside(m + 0.3 * h, m + 0.8 * h)
+        if seam is None:
+            h1, h2 = h * 0.27, h * 0.33
+        else:
+            above = seam - gap / 2 - m + gap  # both counter panels end gap/2 above the seam
+            h1 = above * 0.45
+            h2 = above - h1
+        today = QRectF(m, m, w, h1 - gap)
+        month = QRectF(m, m + h1, w, h2 - gap)
+        rates = QRectF(m, m + h1 + h2, w, h - h1 - h2)
+        return today, month, rates
 
     def _counter_row(self, p: QPainter, r: QRectF, values: list[int], before: list[int] | None,
                      labels: dict[str, str] | None = None) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QEasingCurve, QRectF, Qt, QTimer, QVariantAnimation, Signal
-from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from app.timefmt import CST
@@ -400,9 +400,22 @@ class WallWindow(QWidget):
         self.header.setGeometry(0, 0, self.width(), head)
         self.header.set_design(s, dw)
         self._pages_box.setGeometry(0, head, self.width(), self.height() - head)
+        seams = tuple((y - head) / s for y in self.panel_seams_px() if head < y < self.height())
         for page in self.pages:
             page.setGeometry(0, 0, self._pages_box.width(), self._pages_box.height())
-            page.set_design(s, dw, dh - HEADER_H)
+            page.set_design(s, dw, dh - HEADER_H, seams)
+
+    def panel_seams_px(self) -> list[int]:
+        """The window-relative y of the seams between panel rows: from ``panels`` in the configuration (a video
+        wall shown as one screen), else where the screens the window spans meet."""
+        h = self.height()
+        if self.config.panels is not None:
+            rows = self.config.panels[1]
+            return [round(h * k / rows) for k in range(1, rows)]
+        top = self.geometry().top()
+        ys = {sc.geometry().top() - top for sc in QGuiApplication.screens()
+              if sc.geometry().intersects(self.geometry())}
+        return sorted(y for y in ys if 0 < y < h)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
