@@ -63,13 +63,13 @@ def test_every_page_renders_at_wall_sizes(qtbot, sample_path, width, height):
     win.stop()
 
 
-def make_wall(qtbot, path, **cfg):
-    """A 5760×2160 wall showing only the KPI page, laid out as when shown."""
+def make_wall(qtbot, path, pages=("kpi",), **cfg):
+    """A 5760×2160 wall showing ``pages``, laid out as when shown."""
     from widgets.fonts import install_fonts
     from widgets.wall.window import WallWindow
 
     install_fonts()
-    config = WallConfig(transition_ms=0, pages=("kpi",), **cfg)
+    config = WallConfig(transition_ms=0, pages=pages, **cfg)
     win = WallWindow(WallDataService(path, config, FixedClock(NOW), evaluator=None), config)
     qtbot.addWidget(win)
     win.resize(5760, 2160)
@@ -107,4 +107,29 @@ def test_kpi_rows_stay_off_the_seam_of_a_two_row_wall(qtbot, sample_path):
     assert page.seams_y == ()
     _, month, _ = page.bands()
     assert month.top() < seam < month.bottom()
+
+
+def test_chart_rows_stay_off_the_seam_of_a_two_row_wall(qtbot, sample_path):
+    """The scores and hot pages put the gap between their two rows of charts on the panel-row seam."""
+    win = make_wall(qtbot, sample_path, pages=("scores", "hot"), panels=(3, 2))
+    with qtbot.waitSignal(win.refreshed, timeout=30000) as blocker:
+        assert win.refresh_now()
+    assert blocker.args == [True]
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name in ("scores", "hot"):
+        win.show_page(name, animate=False)
+        page = win.current_page()
+        seam = page.seams_y[0]
+        rects = [r for pair in page._rects() for r in (pair if isinstance(pair, tuple) else (pair,))]
+        assert all(r.bottom() <= seam - 10 + 1e-9 or r.top() >= seam + 10 - 1e-9 for r in rects), name
+        assert any(r.top() > seam for r in rects)  # panels on both sides of the seam
+        assert any(r.bottom() < seam for r in rects)
+        page.render_charts()
+        assert win.grab().save(str(OUT / f"{name}_5760x2160_panels3x2.png"))
+    win.stop()
+    plain = make_wall(qtbot, sample_path, pages=("scores",))
+    page = next(p for p in plain.pages if p.name == "scores")
+    (y0, h0), (_, h1) = page.two_rows(24.0, 20.0)
+    assert h0 == h1  # one screen: equal halves, the first one crossing y 444
+    assert y0 < seam < y0 + h0
 

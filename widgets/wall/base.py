@@ -247,6 +247,18 @@ class WallPage(QWidget):
                 return y
         return None
 
+    def two_rows(self, margin: float, gap: float) -> tuple[tuple[float, float], tuple[float, float]]:
+        """``((y, height), (y, height))`` of two rows of panels filling the page: equal halves on one screen;
+        on a wall whose panel-row seam crosses the middle part of the page, the gap between the rows sits
+        on the seam (the rows differ in height), so no chart axis or label is cut by the bezel."""
+        h = self.design_h - 2 * margin
+        seam = self.seam_inside(margin + 0.3 * h, margin + 0.7 * h)
+        if seam is None:
+            half = (h - gap) / 2
+            return (margin, half), (margin + half + gap, half)
+        first = seam - gap / 2 - margin
+        return (margin, first), (seam + gap / 2, h - first - gap)
+
     def place(self, widget: QWidget, x: float, y: float, w: float, h: float) -> None:
         s = self.scale
         x0, y0 = round(x * s), round(y * s)

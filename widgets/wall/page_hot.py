@@ -52,11 +52,11 @@ class HotPage(WallPage):
     def _rects(self) -> list[QRectF]:
         m, gap = 24.0, 20.0
         w = self.design_w - 2 * m
-        h = (self.design_h - 2 * m - gap) / 2
+        (y0, h0), (y1, h1) = self.two_rows(m, gap)
         c = (w - 2 * gap) / 3
-        top = [QRectF(m + i * (c + gap), m, c, h) for i in range(3)]
+        top = [QRectF(m + i * (c + gap), y0, c, h0) for i in range(3)]
         wide = 2 * c + gap
-        bottom = [QRectF(m, m + h + gap, wide, h), QRectF(m + wide + gap, m + h + gap, c, h)]
+        bottom = [QRectF(m, y1, wide, h1), QRectF(m + wide + gap, y1, c, h1)]
         return top + bottom
 
     def layout_design(self) -> None:

@@ -66,11 +66,9 @@ class ScoresPage(WallPage):
     def _rects(self) -> list[tuple[QRectF, QRectF]]:
         m, gap = 24.0, 20.0
         w = self.design_w - 2 * m
-        h = (self.design_h - 2 * m - gap) / 2
         left_w = w * 0.42
         out = []
-        for row in range(2):
-            y = m + row * (h + gap)
+        for y, h in self.two_rows(m, gap):
             out.append((QRectF(m, y, left_w - gap / 2, h), QRectF(m + left_w + gap / 2, y, w - left_w - gap / 2, h)))
         return out
 
