@@ -16,9 +16,9 @@ import json
 import os
 import re
 import threading
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,25 +122,14 @@ def _indicator_names(scheme: Scheme, kind: str) -> tuple[str, list[str], list[st
     return store_kind, names, known, unknown
 
 
-# The periods ``_prefetch`` planned its batch jobs for and their results, for the thread that builds a
-# period's units: ``build_units`` reads a period of that list from them (a job's result can depend on the
-# whole list, e.g. the last period's slice of 应处置数 is open-ended) and runs any missing job itself.
-_PRELOADED = threading.local()
-
-
-@contextmanager
-def _preloaded(periods: Sequence[Period], results: dict[batch.Key, Any]) -> Iterator[None]:
-    prev = getattr(_PRELOADED, "ahead", None)
-    _PRELOADED.ahead = (list(periods), results)
-    try:
-        yield
-    finally:
-        _PRELOADED.ahead = prev
+# What ``_prefetch`` already fetched: the periods it planned its batch jobs for and their results.
+# ``build_units`` reads a period of that list from them (a job's result can depend on the whole list, e.g.
+# the last period's slice of 应处置数 is open-ended) and runs any missing job itself.
+Ahead = tuple[list[Period], dict[batch.Key, Any]]
 
 
 def _indicators(store: Store, kind: str, period: Period, codes: list[str], names: list[str],
-                scheme: Scheme) -> dict[str, dict[str, Indicator]]:
-    ahead: tuple[list[Period], dict[batch.Key, Any]] | None = getattr(_PRELOADED, "ahead", None)
+                scheme: Scheme, ahead: Ahead | None = None) -> dict[str, dict[str, Indicator]]:
     if ahead is not None and period in ahead[0]:
         periods, results = ahead
         return batch.compute(store, kind, periods, codes, names, scheme.indicator_definitions, results,
@@ -148,8 +137,11 @@ def _indicators(store: Store, kind: str, period: Period, codes: list[str], names
     return batch.compute(store, kind, [period], codes, names, scheme.indicator_definitions)[0]
 
 
-def build_units(store: Store, scheme: Scheme, kind: str, period: Period) -> tuple[list[UnitInput], list[str]]:
-    """Units of one kind with their indicators and attributes; also the indicator names not computable."""
+def build_units(store: Store, scheme: Scheme, kind: str, period: Period,
+                ahead: Ahead | None = None) -> tuple[list[UnitInput], list[str]]:
+    """Units of one kind with their indicators and attributes; also the indicator names not computable.
+    ``ahead``: query results already fetched for a list of periods containing ``period`` (see
+    :func:`_prefetch`); without it the period's queries run here."""
     store_kind, names, known, unknown = _indicator_names(scheme, kind)
     if store_kind in ind.UNIT_KINDS:
         rows = repo.unit_rows(store.conn, store_kind)
@@ -158,7 +150,7 @@ def build_units(store: Store, scheme: Scheme, kind: str, period: Period) -> tupl
         rows = [{"code": c, "name": c} for c in codes]
     values: dict[str, dict[str, Indicator]] = {}
     if known and store_kind in ind.UNIT_KINDS:
-        values = _indicators(store, store_kind, period, [str(r["code"]) for r in rows], known, scheme)
+        values = _indicators(store, store_kind, period, [str(r["code"]) for r in rows], known, scheme, ahead)
     extra = repo.unit_attributes(store.conn, kind, scheme.id)
     units: list[UnitInput] = []
     for r in rows:
@@ -294,11 +286,12 @@ PREFETCH_WORKERS = max(1, min(4, os.cpu_count() or 1))
 UnitsOfPeriod = tuple[list[UnitInput], list[str]]
 
 
-def _units_of(store: Store, scheme: Scheme, kinds: Sequence[str], period: Period) -> UnitsOfPeriod:
+def _units_of(store: Store, scheme: Scheme, kinds: Sequence[str], period: Period,
+              ahead: Ahead | None = None) -> UnitsOfPeriod:
     units: list[UnitInput] = []
     unknown: list[str] = []
     for kind in kinds:
-        got, missing = build_units(store, scheme, kind, period)
+        got, missing = build_units(store, scheme, kind, period, ahead)
         units.extend(got)
         unknown.extend(n for n in missing if n not in unknown)
     return units, unknown
@@ -345,11 +338,10 @@ def _prefetch(store: Store, scheme: Scheme, kinds: Sequence[str], periods: Seque
             progress.check()
             progress.report(0.9 * i / max(1, len(jobs)), "计算考核指标")
             results.update(batch.run_job(job, store))
-        with _preloaded(periods, results):
-            for i, p in enumerate(periods):
-                progress.check()
-                progress.report(0.9 + 0.1 * i / n, f"计算 {p.label}")
-                yield _units_of(store, scheme, kinds, p)
+        for i, p in enumerate(periods):
+            progress.check()
+            progress.report(0.9 + 0.1 * i / n, f"计算 {p.label}")
+            yield _units_of(store, scheme, kinds, p, (list(periods), results))
         return
     local = threading.local()
     opened: list[Store] = []
@@ -372,8 +364,7 @@ def _prefetch(store: Store, scheme: Scheme, kinds: Sequence[str], periods: Seque
 
     def units_of(p: Period, got: dict[batch.Key, Any]) -> UnitsOfPeriod:
         progress.check()
-        with _preloaded(periods, got):
-            return _units_of(own_store(), scheme, kinds, p)
+        return _units_of(own_store(), scheme, kinds, p, (list(periods), got))
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evaluate")
     builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluate-units")
@@ -470,6 +461,65 @@ def evaluate(store: Store, scheme_id: str, period: str | Period, unit_kind: str 
     the scheme has no roll-up for is scored directly over the whole range.
     """
     return evaluate_full(store, scheme_id, period, unit_kind).result
+
+
+def _shared_groups(store: Store, scheme: Scheme, periods: Sequence[Period]) -> list[list[Period]]:
+    """Base periods (ascending, distinct) split into groups that can be scored in one ``_score_periods``
+    call each with exactly the results of scoring every period on its own.
+
+    Scoring alone, a period reads the results of its own chain of earlier periods (``_plan_periods``); in a
+    shared call it reads every planned period before it. A scheme that reads no earlier results ignores
+    them, so all periods form one group. Otherwise a period joins the current group only when the shared
+    plan up to it is exactly its own chain (the same periods, none more: a chain starts afresh each year
+    for a yearly bonus cap, and a wanted period without data is not in anybody else's chain)."""
+    if not _needs_earlier(scheme):
+        return [list(periods)] if periods else []
+    groups: list[list[Period]] = []
+    for p in periods:
+        own = [q.key for q, _ in _plan_periods(store, scheme, [p])]
+        if groups and [q.key for q, _ in _plan_periods(store, scheme, [*groups[-1], p])] == own:
+            groups[-1].append(p)
+        else:
+            groups.append([p])
+    return groups
+
+
+def evaluate_many(store: Store, scheme_id: str, periods: Sequence[str | Period], unit_kind: str | None = None,
+                  progress: Progress | None = None, workers: int | None = None) -> list[Evaluation]:
+    """``[evaluate_full(store, scheme_id, p, unit_kind) for p in periods]``, with the same results, but the
+    periods of the scheme's base kind (months) are scored together: their queries run as one batch on the
+    worker threads, the multi-period counts (超期未结, 应处置) read the store once for all of them, and a
+    chain of earlier periods (yearly bonus cap, carry-over) is computed once instead of once per period.
+    A bulletin's six-month trend is the user: it re-evaluated each month on its own.
+
+    Other periods (quarters, years, custom ranges) are evaluated one by one."""
+    workers = PREFETCH_WORKERS if workers is None else workers
+    scheme = load_scheme(scheme_id)
+    ps = [parse_period(p) if isinstance(p, str) else p for p in periods]
+    kinds = _kinds(scheme, unit_kind)
+    progress = progress or Progress()
+    base = sorted({p.key: p for p in ps if p.kind == scheme.period}.values(), key=lambda p: p.start)
+    groups = _shared_groups(store, scheme, base)
+    done: dict[str, Evaluation] = {}
+    steps = len(groups) + sum(1 for p in ps if p.kind != scheme.period)
+    step = 0
+    for group in groups:
+        uncomputed: list[str] = []
+        results = _score_periods(store, scheme, kinds, group, uncomputed,
+                                 progress.sub(step / steps, (step + 1) / steps), workers)
+        step += 1
+        for p, res in zip(group, results):
+            done[p.key] = Evaluation(res, p, scheme, list(uncomputed))
+    out: list[Evaluation] = []
+    for p in ps:
+        if p.key not in done or done[p.key].period.kind != p.kind:
+            progress.check()
+            done[p.key] = evaluate_full(store, scheme_id, p, unit_kind,
+                                        progress.sub(step / steps, (step + 1) / steps), workers)
+            step += 1
+        out.append(done[p.key])
+    progress.report(1.0, "完成")
+    return out
 
 
 # -- publishing -------------------------------------------------------------------------------------------

@@ -112,15 +112,22 @@ def _summary(store: Store, period: Period) -> list[tuple[str, str, float | None]
 
 def build_bulletin(store: Store, scheme_id: str, period: str | Period, unit_kind: str | None = None,
                    progress: Progress | None = None, trend_months: int = TREND_MONTHS) -> Bulletin:
-    """Evaluate and assemble the bulletin data (the trend re-evaluates the preceding months)."""
-    from app.evaluation.run import KIND_LABELS, evaluate_full
+    """Evaluate and assemble the bulletin data (the period and the trend months are evaluated together)."""
+    from app.evaluation.run import KIND_LABELS, evaluate_many
 
     progress = progress or Progress()
     p = parse_period(period) if isinstance(period, str) else period
-    ev = evaluate_full(store, scheme_id, p, unit_kind)
+    # the trend: this period's months or the months before it (monthly schemes), those with events; they
+    # are evaluated together with the period itself (one batch of queries instead of one per month)
+    months = p.previous_months(trend_months) if p.kind in ("month", "custom") else p.months()
+    last = repo.last_event_at(store.conn) or ""
+    shown = [m for m in months if m.start_at <= last]
+    evs = evaluate_many(store, scheme_id, [p, *(m for m in shown if m.key != p.key)], unit_kind, progress.sub(0.0, 0.9))
+    ev = evs[0]
+    by_month = {e.period.key: e.result for e in evs[1:]}
     res: EvaluationResult = ev.result
     scheme = ev.scheme
-    progress.report(0.3, "评分完成")
+    progress.report(0.9, "评分完成")
     cat_names = [(c.id, c.name) for c in scheme.categories]
     ranking: list[RankRow] = []
     items: list[ItemRow] = []
@@ -136,17 +143,11 @@ def build_bulletin(store: Store, scheme_id: str, period: str | Period, unit_kind
     names = {u.code: u.name for u in res.units}
     item_names = {it.item_id: it.item_name for it in items}
     missing = [(code, names.get(code, code), item_names.get(item, item)) for code, item in res.missing_manual]
-    # trend: this period's months or the months before it (monthly schemes), totals per unit
-    months = p.previous_months(trend_months) if p.kind in ("month", "custom") else p.months()
+    # trend: totals per unit
     trend_periods: list[str] = []
     trend: dict[str, list[float | None]] = {u.name: [] for u in sorted(res.units, key=lambda u: (u.rank or 10**9))}
-    last = repo.last_event_at(store.conn) or ""
-    for i, m in enumerate(months):
-        progress.check()
-        progress.report(0.3 + 0.6 * i / max(1, len(months)), f"趋势 {m.label}")
-        if m.start_at > last:
-            continue
-        mres = res if m.key == p.key else evaluate_full(store, scheme_id, m, unit_kind).result
+    for m in shown:
+        mres = res if m.key == p.key else by_month[m.key]
         trend_periods.append(m.key)
         totals = {u.name: u.total for u in mres.units}
         for name in trend:

@@ -32,9 +32,9 @@ def test_parallel_path_really_uses_other_connections(demo_store: Store, monkeypa
     seen: set[int] = set()
     original = run._units_of
 
-    def spy(store, scheme, kinds, period):
+    def spy(store, scheme, kinds, period, ahead=None):
         seen.add(id(store.conn))
-        return original(store, scheme, kinds, period)
+        return original(store, scheme, kinds, period, ahead)
 
     monkeypatch.setattr(run, "_units_of", spy)
     run.evaluate_full(demo_store, "standard", _year(demo_store), "district", workers=2)
