@@ -16,7 +16,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -72,6 +72,9 @@ class Evaluation:
 
 
 def scheme_file(scheme: Scheme, scheme_id: str) -> Path:
+    """The file the scheme (revision) was read from: its bytes are part of a published result's inputs."""
+    if scheme.path and Path(scheme.path).is_file():
+        return Path(scheme.path)
     p = Path(scheme_id)
     if scheme_id.endswith(".toml") and p.is_file():
         return p
@@ -402,24 +405,49 @@ def _prefetch(store: Store, scheme: Scheme, kinds: Sequence[str], periods: Seque
             s.close()
 
 
+# The scheme revision and unit kinds that score a base period (see ``scheme.scheme_revisions``).
+Revision = Callable[[Period], tuple[Scheme, list[str]]]
+
+
+def _revisions(scheme_id: str, unit_kind: str | None) -> Revision:
+    def at(p: Period) -> tuple[Scheme, list[str]]:
+        rev = load_scheme(scheme_id, p)
+        return rev, _kinds(rev, unit_kind)
+    return at
+
+
 def _score_periods(store: Store, scheme: Scheme, kinds: Sequence[str], periods: Sequence[Period],
                    uncomputed: list[str], progress: Progress | None = None,
-                   workers: int = 1) -> list[EvaluationResult]:
+                   workers: int = 1, revision: Revision | None = None) -> list[EvaluationResult]:
     """Score base periods in order; when the scheme needs them (yearly bonus cap, negative carry-over,
-    N periods running) each is scored with the results of the periods before it, computed the same way."""
+    N periods running) each is scored with the results of the periods before it, computed the same way.
+
+    ``revision`` gives the rules of each period when the scheme has several revisions (a month is scored by
+    the rules in force that month); without it every period is scored by ``scheme`` over ``kinds``. The
+    periods under one revision are fetched as one batch."""
     if not periods:
         return []
+    progress = progress or Progress()
     plan = _plan_periods(store, scheme, periods)
+    rules = [revision(p) if revision is not None else (scheme, list(kinds)) for p, _ in plan]
     earlier: list[EvaluationResult] = []
     out: list[EvaluationResult] = []
-    fetched = _prefetch(store, scheme, kinds, [p for p, _ in plan], progress or Progress(), workers)
-    with closing(fetched):
-        for (p, wanted), (units, unknown) in zip(plan, fetched):
-            uncomputed.extend(n for n in unknown if n not in uncomputed)
-            res = score(scheme, p.key, units, manual_entries(store, scheme.id, p), earlier=earlier)
-            earlier.append(res)
-            if wanted:
-                out.append(res)
+    i = 0
+    while i < len(plan):
+        j = i + 1
+        while j < len(plan) and rules[j][0] is rules[i][0]:
+            j += 1
+        rev, rev_kinds = rules[i]
+        part = progress.sub(i / len(plan), j / len(plan)) if (i, j) != (0, len(plan)) else progress
+        fetched = _prefetch(store, rev, rev_kinds, [p for p, _ in plan[i:j]], part, workers)
+        with closing(fetched):
+            for (p, wanted), (units, unknown) in zip(plan[i:j], fetched):
+                uncomputed.extend(n for n in unknown if n not in uncomputed)
+                res = score(rev, p.key, units, manual_entries(store, rev.id, p), earlier=earlier)
+                earlier.append(res)
+                if wanted:
+                    out.append(res)
+        i = j
     return out
 
 
@@ -431,14 +459,15 @@ def evaluate_full(store: Store, scheme_id: str, period: str | Period, unit_kind:
     this connection, which :func:`publish` uses so that every month reads the same snapshot as the inputs
     hash)."""
     workers = PREFETCH_WORKERS if workers is None else workers
-    scheme = load_scheme(scheme_id)
     p = parse_period(period) if isinstance(period, str) else period
+    scheme = load_scheme(scheme_id, p)  # the revision in force at the period's end
     kinds = _kinds(scheme, unit_kind)
+    revision = _revisions(scheme_id, unit_kind)
     progress = progress or Progress()
     uncomputed: list[str] = []
     rollup = scheme.rollup(p.kind)
     if p.kind in (scheme.period, "custom") or rollup is None:
-        result = _score_periods(store, scheme, kinds, [p], uncomputed, progress, workers)[0]
+        result = _score_periods(store, scheme, kinds, [p], uncomputed, progress, workers, revision)[0]
         progress.report(1.0, "完成")
         return Evaluation(result, p, scheme, uncomputed)
     base_kind = rollup.source_period
@@ -447,7 +476,7 @@ def evaluate_full(store: Store, scheme_id: str, period: str | Period, unit_kind:
     months = _months_with_data(store, scheme, p)
     progress.check()
     progress.report(0.0, f"计算 {months[0].label}")
-    monthly = _score_periods(store, scheme, kinds, months, uncomputed, progress.sub(0.0, 0.95), workers)
+    monthly = _score_periods(store, scheme, kinds, months, uncomputed, progress.sub(0.0, 0.95), workers, revision)
     result = roll_up(scheme, p.key, monthly, manual_entries(store, scheme.id, p))
     progress.report(1.0, "完成")
     return Evaluation(result, p, scheme, uncomputed)
@@ -494,22 +523,27 @@ def evaluate_many(store: Store, scheme_id: str, periods: Sequence[str | Period],
 
     Other periods (quarters, years, custom ranges) are evaluated one by one."""
     workers = PREFETCH_WORKERS if workers is None else workers
-    scheme = load_scheme(scheme_id)
     ps = [parse_period(p) if isinstance(p, str) else p for p in periods]
-    kinds = _kinds(scheme, unit_kind)
+    revision = _revisions(scheme_id, unit_kind)
     progress = progress or Progress()
-    base = sorted({p.key: p for p in ps if p.kind == scheme.period}.values(), key=lambda p: p.start)
-    groups = _shared_groups(store, scheme, base)
+    # periods of their revision's base kind, grouped by revision (its chain rules differ)
+    by_rule: dict[int, tuple[Scheme, list[str], dict[str, Period]]] = {}
+    for p in ps:
+        rev, kinds = revision(p)
+        if p.kind == rev.period:
+            by_rule.setdefault(id(rev), (rev, kinds, {}))[2][p.key] = p
+    groups = [(rev, kinds, g) for rev, kinds, base in by_rule.values()
+              for g in _shared_groups(store, rev, sorted(base.values(), key=lambda q: q.start))]
     done: dict[str, Evaluation] = {}
-    steps = len(groups) + sum(1 for p in ps if p.kind != scheme.period)
+    steps = len(groups) + sum(1 for p in ps if p.key not in {q.key for _, _, g in groups for q in g})
     step = 0
-    for group in groups:
+    for rev, kinds, group in groups:
         uncomputed: list[str] = []
-        results = _score_periods(store, scheme, kinds, group, uncomputed,
-                                 progress.sub(step / steps, (step + 1) / steps), workers)
+        results = _score_periods(store, rev, kinds, group, uncomputed,
+                                 progress.sub(step / steps, (step + 1) / steps), workers, revision)
         step += 1
         for p, res in zip(group, results):
-            done[p.key] = Evaluation(res, p, scheme, list(uncomputed))
+            done[p.key] = Evaluation(res, p, rev, list(uncomputed))
     out: list[Evaluation] = []
     for p in ps:
         if p.key not in done or done[p.key].period.kind != p.kind:
@@ -591,10 +625,10 @@ def _first_difference(a: Any, b: Any, path: str = "") -> str:
 def verify_run(store: Store, run: repo.EvaluationRunRow) -> str | None:
     """``None`` if the run is reproduced exactly, else what differs (Chinese + English)."""
     try:
-        scheme = load_scheme(run.scheme)
+        period = parse_period(run.period)
+        scheme = load_scheme(run.scheme, period)  # the revision in force for the run's period
     except SchemeError as exc:
         return f"方案无法加载 scheme='{run.scheme}': {exc}"
-    period = parse_period(run.period)
     if scheme.version != run.scheme_version:
         return f"方案版本已变 scheme version {run.scheme_version} → {scheme.version}"
     h = inputs_hash(store, scheme, run.scheme, period, run.unit_kind)
@@ -622,8 +656,8 @@ def verify_published(store: Store, runs: Iterable[repo.EvaluationRunRow] | None 
 def enter_score(store: Store, scheme_id: str, period: str, unit_code: str, item: str, points: float,
                 reason: str, evidence: str, by: str, at: str | None = None) -> int:
     """Record a manual item (台账, 现场考评 …) after checking it against the scheme; one transaction."""
-    scheme = load_scheme(scheme_id)
     p = parse_period(period)
+    scheme = load_scheme(scheme_id, p)  # the items of the rules in force for that period
     manual = {it.id: it for it in scheme.manual_items}
     if item not in manual:
         known = ", ".join(f"{i}({it.name})" for i, it in manual.items()) or "(无人工项 none)"

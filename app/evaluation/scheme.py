@@ -9,11 +9,15 @@ the item and the field. The language is documented in ``docs/schemes.md``.
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from app.evaluation.periods import Period
 from app.evaluation.rules import RULE_KINDS, Band, Divisor, Reason, Rule, Term, ValueExpr
 from app.paths import SCHEMES
 
@@ -143,6 +147,7 @@ class Scheme:
     demotion: Demotion | None = None
     indicator_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: str = ""
+    valid_from: str | None = None  # first month ("YYYY-MM") this revision of the rules applies to
 
     def category(self, cat_id: str) -> Category | None:
         for c in self.categories:
@@ -208,6 +213,7 @@ class _Ctx:
 _SCHEME_KEYS = {
     "id", "name", "version", "seed", "source", "unit_kinds", "period", "total_cap", "total_floor",
     "uncapped", "bonus_cap", "year_bonus_cap", "carry_negative", "assumptions", "required_indicators", "grade_periods",
+    "valid_from",
 }
 _CATEGORY_KEYS = {"id", "name", "cap", "floor", "uncapped", "source", "unit_kinds"}
 _VALUE_KEYS = {"indicator", "terms", "over", "over_attribute", "over_per", "skip_missing"}
@@ -490,9 +496,16 @@ def parse_scheme(data: dict[str, Any], file: str = "<memory>") -> Scheme:
     where = "[scheme]"
     _check_keys(ctx, where, head, _SCHEME_KEYS)
     scheme_id = _str(ctx, where, head, "id")
+    valid_from = _str(ctx, where, head, "valid_from", "") or None
+    if valid_from is not None and not _MONTH_KEY.fullmatch(valid_from):
+        raise ctx.fail(where, "valid_from", f"应为施行起始月份 YYYY-MM valid_from='{valid_from}'")
     stem = Path(file).stem
-    if file.endswith(".toml") and stem != scheme_id:
-        raise ctx.fail(where, "id", f"方案编号须与文件名一致 id='{scheme_id}' file stem='{stem}'")
+    # a revision file is <id>@<valid_from>.toml; the oldest revision may have no valid_from (the file a
+    # city used before its first change, moved byte for byte so published results keep their inputs hash)
+    revision_name = stem.startswith(f"{scheme_id}@") and (valid_from is None or stem == f"{scheme_id}@{valid_from}")
+    if file.endswith(".toml") and stem != scheme_id and not revision_name:
+        raise ctx.fail(where, "id", f"方案编号须与文件名一致 id='{scheme_id}' file stem='{stem}'"
+                                    + (f" (a revision file is named {scheme_id}@{valid_from}.toml)" if valid_from else ""))
     unit_kinds = _strs(ctx, where, head, "unit_kinds")
     if not unit_kinds:
         raise ctx.fail(where, "unit_kinds", "须列出考核对象类型 (list the unit kinds scored)")
@@ -643,16 +656,27 @@ def parse_scheme(data: dict[str, Any], file: str = "<memory>") -> Scheme:
         grades=tuple(grades), grade_periods=grade_periods,
         rank_order=_str(ctx, "[ranking]", ranking, "order", "desc", ("desc", "asc")), rank_group=group,
         rank_notes=tuple(notes), demotion=demotion, indicator_definitions=dict(defs), path=file,
+        valid_from=valid_from,
     )
 
 
-def load_scheme(id_or_path: str | Path) -> Scheme:
-    """Load a scheme by id (``xuzhou_quanshan``, looked up in ``resources/schemes``) or by file path."""
+def load_scheme(id_or_path: str | Path, period: Period | None = None) -> Scheme:
+    """Load a scheme by id (``xuzhou_quanshan``, looked up in ``resources/schemes``) or by file path.
+
+    With ``period``, a scheme id gives the revision of its rules in force in the period's last month (see
+    :func:`scheme_revisions`); a scheme given by file path has no other revisions."""
     text = str(id_or_path)
-    path = Path(text) if (text.endswith(".toml") or "/" in text or "\\" in text) else SCHEMES / f"{text}.toml"
+    by_path = text.endswith(".toml") or "/" in text or "\\" in text
+    path = Path(text) if by_path else SCHEMES / f"{text}.toml"
     if not path.is_file():
         known = ", ".join(list_schemes()) or "(none)"
         raise SchemeError(f"考核方案不存在 scheme='{text}' (no file {path}; known: {known})")
+    if period is not None and not by_path:
+        return in_force(scheme_revisions(text), period)
+    return _load_file(path)
+
+
+def _load_file(path: Path) -> Scheme:
     raw = path.read_bytes()
     key = (str(path.resolve()), hashlib.sha256(raw).hexdigest())
     hit = _LOADED.get(key)
@@ -663,13 +687,52 @@ def load_scheme(id_or_path: str | Path) -> Scheme:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SchemeError(f"考核方案文件格式错误 file={path.name}: {exc}") from None
     scheme = parse_scheme(data, path.name)
-    _LOADED[key] = scheme
-    return scheme
+    _LOADED[key] = replace(scheme, path=str(path))
+    return _LOADED[key]
 
 
 # Parsed schemes by (file, SHA-256 of its bytes): an evaluation of a year loads its scheme once per month and
 # a changed file is parsed again. Schemes are frozen; nothing mutates them after parsing.
 _LOADED: dict[tuple[str, str], Scheme] = {}
+
+# Earlier revisions of a shipped scheme: ``revisions/<id>@<YYYY-MM>.toml``, each with the same ``id`` and
+# ``valid_from = "YYYY-MM"``; the file ``<id>.toml`` is the revision in force now.
+REVISIONS = SCHEMES / "revisions"
+_MONTH_KEY = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def scheme_revisions(scheme_id: str) -> list[Scheme]:
+    """Every revision of a shipped scheme, oldest first.
+
+    Why: cities rewrite their 考核办法 (a new version "自2027年1月1日起施行"); a month of 2026 must still be
+    scored, published and verified by the rules of 2026. The current file may leave ``valid_from`` out only
+    when it has no earlier revision; each earlier revision starts before the next one."""
+    current = _load_file(SCHEMES / f"{scheme_id}.toml")
+    older = [_load_file(f) for f in sorted(REVISIONS.glob(f"{scheme_id}@*.toml"))] if REVISIONS.is_dir() else []
+    revs = [*sorted(older, key=lambda r: r.valid_from or ""), current]
+    for r in older:
+        if r.id != scheme_id:
+            raise SchemeError(f"方案修订版编号不符 file={Path(r.path).name} id='{r.id}' (expected '{scheme_id}')")
+    for a, b in pairwise(revs):
+        if b.valid_from is None or (a.valid_from is not None and a.valid_from >= b.valid_from):
+            raise SchemeError(
+                f"方案修订版施行月份须递增 scheme={scheme_id}: {Path(a.path).name} valid_from={a.valid_from} → "
+                f"{Path(b.path).name} valid_from={b.valid_from}"
+            )
+    return revs
+
+
+def in_force(revisions: list[Scheme], period: Period) -> Scheme:
+    """The revision whose rules apply to ``period``: the latest one started by the period's last month (a
+    quarter or year is rolled up by the rules in force when it ends; each of its months is scored by its own
+    month's revision)."""
+    last = (period.end - timedelta(days=1)).strftime("%Y-%m")
+    applicable = [r for r in revisions if r.valid_from is None or r.valid_from <= last]
+    if not applicable:
+        first = revisions[0]
+        raise SchemeError(f"考核方案在该期间尚未施行 scheme={first.id} period='{period.key}' "
+                          f"(earliest revision valid_from={first.valid_from})")
+    return applicable[-1]
 
 
 def list_schemes() -> list[str]:
