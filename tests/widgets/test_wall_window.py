@@ -327,6 +327,21 @@ def test_command_line_usage_errors(capsys, tmp_path):
     assert parse_geometry("1920x1080-1920+0") == (1920, 1080, -1920, 0)
 
 
+def _drop_stale_quit(qapp) -> None:
+    """Undo the quit the wall command leaves behind, which would end every later event loop at once.
+
+    Why: closing the wall's last window inside ``app.exec()`` makes Qt post an automatic Quit that is still
+    queued when the explicit ``quit()`` has ended the loop. Delivered later (by any test's event processing)
+    it leaves the application quitting, and every later wait returns without processing events (a worker's
+    refresh never lands: the timeouts seen in wall tests run after this one). Dropping the queued Quit and
+    running one empty ``exec()`` (which clears the quitting state on entry and exit) undoes it."""
+    from PySide6.QtCore import QCoreApplication, QEvent, QTimer
+
+    QCoreApplication.removePostedEvents(qapp, QEvent.Type.Quit)
+    QTimer.singleShot(0, qapp.quit)
+    qapp.exec()
+
+
 def test_wall_command_opens_and_quits(qapp, sample_path):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -343,8 +358,11 @@ def test_wall_command_opens_and_quits(qapp, sample_path):
         qapp.quit()
 
     QTimer.singleShot(0, look_and_quit)
-    code = main.main(["wall", "--store", str(sample_path), "--geometry", "640x360+0+0", "--pages", "kpi,cases",
-                      "--interval", "5"])
+    try:
+        code = main.main(["wall", "--store", str(sample_path), "--geometry", "640x360+0+0", "--pages", "kpi,cases",
+                          "--interval", "5"])
+    finally:
+        _drop_stale_quit(qapp)
     assert code == 0
     assert seen == [(["kpi", "cases"], 640, 360, False, True)]
 

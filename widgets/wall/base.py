@@ -24,6 +24,7 @@ from app.wall_data import WallSnapshot
 DESIGN_W = 1920
 DESIGN_H = 1080
 HEADER_H = 96  # design px
+SEAM_PAD = 6.0  # design px a text box keeps from a panel seam (the bezel and a little air)
 
 BG = QColor(WALL_DARK.background)
 PANEL = QColor(WALL_DARK.panel)
@@ -246,6 +247,24 @@ class WallPage(QWidget):
             if top < y < bottom:
                 return y
         return None
+
+    def clear_of_seams(self, top: float, height: float, lo: float | None = None, hi: float | None = None,
+                       pad: float = SEAM_PAD) -> float:
+        """The top of a box ``height`` high placed at ``top`` (design y), moved off every panel seam.
+
+        Why: a text box on the bezel between panel rows is cut in half. A box that no seam crosses (keeping
+        ``pad`` from it) stays where it is; one that a seam crosses goes to the nearest place beside a seam,
+        ``pad`` away from it, that no seam crosses and that keeps the box inside ``[lo, hi]`` (a flow of
+        boxes passes the previous box's bottom as ``lo``, so nothing overlaps). If none fits it stays put.
+        """
+        def clear(t: float) -> bool:
+            return (self.seam_inside(t - pad, t + height + pad) is None
+                    and (lo is None or t >= lo - 1e-9) and (hi is None or t + height <= hi + 1e-9))
+
+        if self.seam_inside(top - pad, top + height + pad) is None:
+            return top
+        places = [t for y in self.seams_y for t in (y - pad - height, y + pad) if clear(t)]
+        return min(places, key=lambda t: abs(t - top)) if places else top
 
     def two_rows(self, margin: float, gap: float) -> tuple[tuple[float, float], tuple[float, float]]:
         """``((y, height), (y, height))`` of two rows of panels filling the page: equal halves on one screen;

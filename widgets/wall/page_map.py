@@ -1,6 +1,10 @@
 """Map page: district outlines and names, a heat layer of this month's cases, case markers by status,
 and today's new cases pulsing.
 
+On a video wall of panel rows, no text sits on the bezel between them: the side panel's title, legend rows,
+counts and heat scale keep off the seams (``side_layout``), and a district name that a seam would cut is
+nudged just above or below it. The map imagery itself crosses seams; without a seam nothing moves.
+
 The static part (heat, outlines, markers, names) is painted once per snapshot and size into one cached
 image at the real pixel size; only the pulse rings are painted per frame, and the pulse timer runs only
 while the page is visible. No map service or network: everything comes from the store's geometry.
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
@@ -23,6 +28,30 @@ PULSE_MS = 50
 PULSE_PERIOD_S = 2.0
 MAX_PULSES = 80  # newest of today's cases; more rings turn into noise
 GROUP_ORDER = ("intake", "handling", "checking", "closed", "overdue")
+LEGEND_ROW_H = 52.0
+STAT_H = 120.0  # a label (40) over its number (84), overlapping by 4
+HEAT_H = 96.0
+NAME_HALO = 6.0  # pen width of the dark outline around district names
+
+
+@dataclass(frozen=True)
+class SideLayout:
+    """Where the side panel's boxes go (design px): the panel, its content, the tops of the five legend rows,
+    of the two counts (今日新增, 本月案件) and of the heat scale."""
+
+    side: QRectF
+    inner: QRectF
+    rows: tuple[float, ...]
+    stats: tuple[float, ...]
+    heat: float
+
+    def text_boxes(self) -> list[QRectF]:
+        """Every box that holds text: the title bar, the legend rows, the counts and the heat scale."""
+        left, w = self.inner.left(), self.inner.width()
+        return ([QRectF(self.side.left() + 16, self.side.top() + 12, self.side.width() - 32, 42)]
+                + [QRectF(left, y, w, LEGEND_ROW_H) for y in self.rows]
+                + [QRectF(left, y, w, STAT_H) for y in self.stats]
+                + [QRectF(left, self.heat, w, HEAT_H)])
 
 
 def _heat_lut() -> np.ndarray:
@@ -62,6 +91,8 @@ class MapPage(WallPage):
         self._base: QImage | None = None
         self._base_key: tuple[object, ...] | None = None
         self._pulse_xy: list[QPointF] = []
+        # the district names' text boxes (halo included) as last drawn, in design px
+        self.label_boxes: list[QRectF] = []
         self._bar: QImage | None = None
         self.phase = 0.0
         self._timer = QTimer(self)
@@ -152,6 +183,7 @@ class MapPage(WallPage):
                 p.drawPoints(QPolygonF([QPointF(a, b) for a, b in zip(px[sel].tolist(), py[sel].tolist(), strict=True)]))
         # names with a dark halo so they read over the heat
         p.setFont(font(30, bold=True))
+        self.label_boxes = []
         for o in data.outlines:
             lx, ly = xy(np.array([o.label_xy[0]]), np.array([o.label_xy[1]]))
             r = QRectF(float(lx[0]) - 150, float(ly[0]) - 24, 300, 48)
@@ -159,7 +191,14 @@ class MapPage(WallPage):
             fm = p.fontMetrics()
             tw = fm.horizontalAdvance(o.name)
             path.addText(QPointF(r.center().x() - tw / 2, r.center().y() + fm.ascent() / 2 - 4), p.font(), o.name)
-            p.strokePath(path, QPen(BG, 6))
+            box = path.boundingRect().adjusted(-NAME_HALO / 2, -NAME_HALO / 2, NAME_HALO / 2, NAME_HALO / 2)
+            # a name on a panel seam: just above or below it (still over its district), not cut by the bezel
+            top = self.clear_of_seams(box.top(), box.height(), lo=area.top(), hi=area.bottom())
+            if top != box.top():
+                path.translate(0, top - box.top())
+                box.moveTop(top)
+            self.label_boxes.append(box)
+            p.strokePath(path, QPen(BG, NAME_HALO))
             p.fillPath(path, TEXT)
         p.end()
         return img
@@ -169,7 +208,7 @@ class MapPage(WallPage):
         if snap is None:
             return
         area = self._map_rect()
-        key = (id(snap.map), round(area.width()), round(area.height()), self.scale)
+        key = (id(snap.map), round(area.width()), round(area.height()), self.scale, self.seams_y)
         if key == self._base_key and self._base is not None:
             return
         self._base = self._build_base(snap.map, area)
@@ -213,17 +252,42 @@ class MapPage(WallPage):
             self._bar = QImage(np.ascontiguousarray(argb).data, 256, 1, 4 * 256, QImage.Format.Format_ARGB32).copy()
         return self._bar
 
+    def side_layout(self) -> SideLayout:
+        """The side panel's boxes: a flow from the top (legend rows, then the two counts) and the heat scale at
+        the bottom, as on one screen; on a wall, a box a panel seam would cross moves to the nearer side of it
+        that keeps the flow in order (``clear_of_seams``), and a seam through the title bar starts the panel
+        below the seam."""
+        m = 24.0
+        top = self.clear_of_seams(m + 12, 42, lo=12) - 12  # the title bar: 12..54 below the panel's top
+        side = QRectF(self.design_w - m - SIDE_W, top, SIDE_W, self.design_h - m - top)
+        inner = side.adjusted(16, 62, -16, -16)  # what panel() returns for a titled panel
+        lo, hi = inner.top(), inner.bottom()
+        rows: list[float] = []
+        y = inner.top() + 4
+        for _ in GROUP_ORDER:
+            y = self.clear_of_seams(y, LEGEND_ROW_H, lo, hi)
+            rows.append(y)
+            lo = y + LEGEND_ROW_H
+            y += 58
+        y += 16
+        stats: list[float] = []
+        for _ in range(2):
+            y = self.clear_of_seams(y, STAT_H, lo, hi)
+            stats.append(y)
+            lo = y + STAT_H
+            y += 136
+        heat = self.clear_of_seams(max(y + 8, inner.bottom() - HEAT_H), HEAT_H, lo, hi)
+        return SideLayout(side, inner, tuple(rows), tuple(stats), heat)
+
     def _paint_side(self, p: QPainter) -> None:
         snap = self.snapshot
-        m = 24.0
-        side = QRectF(self.design_w - m - SIDE_W, m, SIDE_W, self.design_h - 2 * m)
-        inner = panel(p, side, "图例与统计")
+        lay = self.side_layout()
+        inner = panel(p, lay.side, "图例与统计")
         if snap is None:
             return
         data = snap.map
-        y = inner.top() + 4
         p.setFont(font(26))
-        for g in GROUP_ORDER:
+        for g, y in zip(GROUP_ORDER, lay.rows, strict=True):
             if data.group_counts is not None:  # every case of the month, not only the markers drawn
                 n = data.group_counts.get(g, 0)
             else:
@@ -235,21 +299,18 @@ class MapPage(WallPage):
             p.drawText(QRectF(inner.left() + 44, y, 220, 52), Qt.AlignmentFlag.AlignVCenter, GROUP_LABELS[g])
             p.drawText(QRectF(inner.left() + 200, y, inner.width() - 204, 52),
                        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, f"{n:,}")
-            y += 58
-        y += 16
         today = data.today_cases if data.today_cases is not None else (
             int(data.points.today.sum()) if len(data.points.today) else 0)
-        for label, value, color in (("今日新增", today, GROUP_COLORS["overdue"]),
-                                    ("本月案件", data.cases, TEXT)):
+        for (label, value, color), y in zip((("今日新增", today, GROUP_COLORS["overdue"]),
+                                             ("本月案件", data.cases, TEXT)), lay.stats, strict=True):
             p.setPen(MUTED)
             p.setFont(font(26))
             p.drawText(QRectF(inner.left(), y, inner.width(), 40), Qt.AlignmentFlag.AlignVCenter, label)
             p.setPen(color)
             p.setFont(font(64, bold=True))
             p.drawText(QRectF(inner.left(), y + 36, inner.width(), 84), Qt.AlignmentFlag.AlignVCenter, f"{value:,}")
-            y += 136
         # heat scale bar
-        y = max(y + 8, inner.bottom() - 96)
+        y = lay.heat
         p.setPen(MUTED)
         p.setFont(font(22))
         p.drawText(QRectF(inner.left(), y, inner.width(), 34), Qt.AlignmentFlag.AlignVCenter, "热力：本月案件密度")
