@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.session import Session, SignInError, list_users, sign_in
+from widgets.display import user_text
 from widgets.main_window import ROLE_TITLES
 
 
@@ -51,6 +52,7 @@ class LoginDialog(QDialog):
         try:
             self.session = sign_in(self.store_path, self.user.currentData(), self.password.text())
         except SignInError as exc:
-            self.error.setText(str(exc))
+            self.error.setText(user_text(str(exc)))
+            self.error.setToolTip(str(exc))
             return
         self.accept()

@@ -261,7 +261,7 @@ def test_approval_dialogs_with_canned_phrases(qtbot, seat, request_action, reque
     def request(dialog) -> None:
         # an empty reason is refused with a message; a canned phrase fills it
         _ok(dialog)
-        assert "请填写意见" in dialog.error.text()
+        assert "请填写理由" in dialog.error.text()  # a request asks for its reason
         assert dialog.phrases.count() > 1
         dialog.phrases.setCurrentIndex(1)
         dialog.phrases.activated.emit(1)

@@ -20,7 +20,8 @@ from widgets.desk.dialogs import FORMS, ActionDialog, DispatchDialog
 from widgets.desk.evaluation_view import EvaluationView
 from widgets.desk.filing import FilingDialog
 from widgets.desk.inbox import InboxWidget
-from widgets.desk.tables import TablesWidget
+from widgets.desk.tables import TablesWidget, desk_names
+from widgets.display import user_text
 
 
 class DeskController(QObject):
@@ -38,7 +39,7 @@ class DeskController(QObject):
         self.current_case: str | None = None
         self.last_error = ""
         inbox_dock = window.add_dock("inbox", "待办案件", self.inbox, Qt.DockWidgetArea.BottomDockWidgetArea)  # type: ignore[attr-defined]
-        self.tables = TablesWidget(ctx.store_path)
+        self.tables = TablesWidget(ctx.store_path, names=lambda: desk_names(self.desk))
         tables_dock = window.add_dock("tables", "属性表", self.tables, Qt.DockWidgetArea.BottomDockWidgetArea)  # type: ignore[attr-defined]
         window.tabifyDockWidget(inbox_dock, tables_dock)
         self.evaluation = EvaluationView(ctx.store_path)
@@ -234,8 +235,10 @@ class DeskController(QObject):
     def _error(self, text: str) -> None:
         self.last_error = text
         self.operationFailed.emit(text)
-        box = QMessageBox(QMessageBox.Icon.Warning, "无法办理", text, parent=self.window)
+        box = QMessageBox(QMessageBox.Icon.Warning, "无法办理", user_text(text), parent=self.window)
         box.setObjectName("desk_error")
+        if user_text(text) != text:  # the core's English details stay one click away, for support
+            box.setDetailedText(text)
         box.open()
         self.active_dialog = box
 
@@ -266,7 +269,7 @@ class DeskController(QObject):
             return
         run_task(lambda _p: write_case_sheet(detail, png, path),
                  lambda _r: self.window.statusBar().showMessage(f"案卷已保存：{path}", 8000),
-                 lambda exc: self._error(f"案卷保存失败 file '{path}': {exc}"))
+                 lambda exc: self._error(f"案卷保存失败（{path}）：{exc}"))
 
 
 def install_desk(window: QMainWindow, ctx: Any) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
 COLUMNS = (
     ("case_no", "案件编号"), ("status_title", "状态"), ("class_name", "类别"), ("district", "区"),
@@ -15,7 +15,25 @@ COLUMNS = (
     ("deadline", "环节时限"), ("light", "预警"),
 )
 LIGHT_COLORS = {"green": "#1eaa46", "yellow": "#f0be00", "red": "#e11e1e", "severe": "#8c00a0"}
-LIGHT_TEXT = {"green": "● 正常", "yellow": "● 将超期", "red": "● 超期", "severe": "● 严重超期", "": ""}
+LIGHT_TEXT = {"green": "正常", "yellow": "将超期", "red": "超期", "severe": "严重超期", "": ""}
+_ICONS: dict[str, QIcon] = {}
+
+
+def light_icon(light: str) -> QIcon:
+    """A traffic-light dot. As an icon it keeps its colour in a selected row, where the highlight would
+    turn a coloured "●" character white (and the case the operator is looking at would lose its light)."""
+    icon = _ICONS.get(light)
+    if icon is None:
+        pix = QPixmap(12, 12)
+        pix.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pix)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(LIGHT_COLORS.get(light, "#c8c8c8")))
+        p.drawEllipse(1, 1, 10, 10)
+        p.end()
+        icon = _ICONS[light] = QIcon(pix)
+    return icon
 
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -94,6 +112,8 @@ class CaseTableModel(QAbstractTableModel):
             return LIGHT_TEXT.get(value, value) if key == "light" else value
         if role == Qt.ItemDataRole.ForegroundRole and key == "light" and row.light:
             return QBrush(QColor(LIGHT_COLORS[row.light]))
+        if role == Qt.ItemDataRole.DecorationRole and key == "light" and row.light:
+            return light_icon(row.light)
         if role == Qt.ItemDataRole.UserRole:
             return row.case_no
         return None

@@ -4,10 +4,13 @@ Dispatch has its own dialog with the suggested departments and their reasons."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QDialog,
@@ -29,7 +32,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.phrases import phrases_for
-from app.workflow.transitions import ACTION_LABELS, CLOSE_TYPES
+from app.workflow.transitions import ACTION_LABELS, CLOSE_TYPES, PHOTO_STAGES
+
+#: What the comment box is called, by the operation parameter it fills (a decision's reason is an opinion).
+TEXT_LABELS = {"comment": "意见", "reason": "理由", "feedback": "处置情况", "text": "备注内容"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,13 @@ class ActionForm:
     original: bool = False
     close_type: bool = False
     text_required: bool = False
+    photo_stage: str = "handle"  # whose photos these are: 处置 (department) or 核查 (inspector)
+
+    @property
+    def text_label(self) -> str:
+        if self.decision == "approved":
+            return "审批意见"
+        return TEXT_LABELS.get(self.text_param or "", "意见")
 
 
 FORMS: dict[str, ActionForm] = {
@@ -54,7 +67,8 @@ FORMS: dict[str, ActionForm] = {
     "reject": ActionForm("reject_case", "reason", text_required=True),
     "handle": ActionForm("handle_case", "feedback", photos=True, text_required=True),
     "send_check": ActionForm("send_check"),
-    "check": ActionForm("check_case", "comment", "passed", ("核查通过", "未通过（返工）"), photos=True),
+    "check": ActionForm("check_case", "comment", "passed", ("核查通过", "未通过（返工）"), photos=True,
+                        photo_stage="check"),
     "close": ActionForm("close_case", close_type=True),
     "request_return": ActionForm("request_return", "reason", text_required=True),
     "decide_return": ActionForm("decide_return", "reason", "approved"),
@@ -127,7 +141,7 @@ class ActionDialog(QDialog):
             self.text.setFixedHeight(80)
             self.phrases.activated.connect(self._use_phrase)
             form.addRow("常用语", self.phrases)
-            form.addRow("意见", self.text)
+            form.addRow(self.form.text_label, self.text)
         self.photo_paths: list[str] = []
         if self.form.photos:
             self.photo_label = QLabel("未选择照片")
@@ -136,7 +150,7 @@ class ActionDialog(QDialog):
             row = QHBoxLayout()
             row.addWidget(pick)
             row.addWidget(self.photo_label, 1)
-            form.addRow("处置照片", row)
+            form.addRow(f"{PHOTO_STAGES.get(self.form.photo_stage, '')}照片", row)
         self.error = QLabel()
         self.error.setStyleSheet("color: #c00;")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -164,10 +178,10 @@ class ActionDialog(QDialog):
 
     def _accept(self) -> None:
         if self.form.text_required and self.text is not None and not self.text.toPlainText().strip():
-            self.error.setText("请填写意见 (comment is required)")
+            self.error.setText(f"请填写{self.form.text_label}")
             return
         if self.original is not None and not self.original.text().strip():
-            self.error.setText("请填写原案件编号 (original case is required)")
+            self.error.setText("请填写原案件编号")
             return
         self.accept()
 
@@ -193,6 +207,22 @@ class ActionDialog(QDialog):
         return out
 
 
+def _reason_text(name: str, reasons: Sequence[str]) -> str:
+    """(``部件主管: X``, ``部件权属: X``, ``属地: 云龙区``) for department X as ``部件主管、部件权属为本单位；属地: 云龙区``
+    (the reasons in their order, the ones naming the department itself said once)."""
+    own: list[str] = []
+    out: list[str] = []
+    for part in (p.strip() for p in reasons):
+        label, sep, value = part.partition(":")
+        if sep and value.strip() == name:
+            if not own:
+                out.append("")  # where the merged entry goes
+            own.append(label.strip())
+        elif part:
+            out.append(part)
+    return "；".join(p or f"{'、'.join(own)}为本单位" for p in out)
+
+
 class DispatchDialog(QDialog):
     """派遣: the ranked suggestions with reasons first, any department below them."""
 
@@ -201,9 +231,16 @@ class DispatchDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("派遣 — " + ("、".join(case_nos) if len(case_nos) <= 3 else f"{len(case_nos)} 件案件"))
         self.list = QListWidget()
+        # a suggestion's reasons can be long (主管, 权属, 养护, 属地): they go on a second, wrapped line
+        # under the name, never past the right edge
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
         seen = set()
         for c in candidates:
-            item = QListWidgetItem(f"★ {c.name}（推荐：{c.reason}）")
+            item = QListWidgetItem(f"★ {c.name}\n　　推荐理由：{_reason_text(c.name, c.reasons)}")
+            item.setToolTip(c.reason)
             item.setData(256, c.department)
             self.list.addItem(item)
             seen.add(c.department)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -27,7 +28,11 @@ from app import evaluation_service as svc
 from widgets.workers import run_task
 
 if TYPE_CHECKING:
-    from app.evaluation.model import EvaluationResult
+    from app.evaluation.model import EvaluationResult, UnitResult
+
+#: Unit kinds in the order a result offers them (areas from large to small, then departments and posts).
+KIND_ORDER = ("district", "street", "community", "grid", "department", "inspector", "intake", "dispatcher",
+              "shift_lead")
 
 
 class EvaluationView(QWidget):
@@ -50,8 +55,15 @@ class EvaluationView(QWidget):
         self.run_button = QPushButton("计算")
         self.export_button = QPushButton("导出通报…")
         self.status = QLabel()
+        # A scheme may score several kinds of unit (区, 街道, 网格, 部门, 岗位), each ranked on its own:
+        # the ranking and the chart show one kind at a time.
+        self.unit_kind = QComboBox()
+        self.unit_kind.setToolTip("考核对象类别：每类单独排名")
+        self.unit_kind.setMinimumWidth(110)
+        self.unit_kind.currentIndexChanged.connect(lambda _i: self._show_kind())
         head = QHBoxLayout()
-        for w in (QLabel("考核办法"), self.scheme, QLabel("考核期"), self.period, self.run_button, self.status):
+        for w in (QLabel("考核办法"), self.scheme, QLabel("考核期"), self.period, self.run_button,
+                  QLabel("考核对象"), self.unit_kind, self.status):
             head.addWidget(w)
         head.addStretch(1)
         head.addWidget(self.export_button)
@@ -60,6 +72,9 @@ class EvaluationView(QWidget):
         self.ranking.verticalHeader().setVisible(False)
         self.ranking.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.ranking.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        header = self.ranking.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the unit's name takes the room left
         self.items = QTreeWidget()
         self.items.setHeaderLabels(["考核项", "得分", "满分", "规则", "案件数"])
         self.items.setColumnWidth(0, 170)
@@ -139,30 +154,60 @@ class EvaluationView(QWidget):
                  lambda f, m: self.status.setText(f"{m} {f * 100:.0f}%"))
 
     def show_result(self, result: EvaluationResult) -> None:
+        from app.evaluation.run import KIND_LABELS
+
         self.result = result
-        units = sorted(result.units, key=lambda u: (u.rank is None, u.rank or 0))
+        present = {u.kind for u in result.units}
+        kinds = [k for k in KIND_ORDER if k in present] + sorted(present - set(KIND_ORDER))
+        previous = self.unit_kind.currentData()
+        self.unit_kind.blockSignals(True)
+        self.unit_kind.clear()
+        for kind in kinds:
+            self.unit_kind.addItem(KIND_LABELS.get(kind, kind) or "考核对象", kind)
+        self.unit_kind.setCurrentIndex(max(0, self.unit_kind.findData(previous)))
+        self.unit_kind.setEnabled(len(kinds) > 1)
+        self.unit_kind.blockSignals(False)
+        self._show_kind()
+        self.evaluated.emit(result)
+
+    def shown_units(self) -> list[UnitResult]:
+        """The units of the chosen kind, best first (ranks are per kind)."""
+        if self.result is None:
+            return []
+        kind = self.unit_kind.currentData()
+        units = [u for u in self.result.units if kind is None or u.kind == kind]
+        return sorted(units, key=lambda u: (u.rank is None, u.rank or 0))
+
+    def _show_kind(self) -> None:
+        result = self.result
+        if result is None:
+            return
+        units = self.shown_units()
+        label = self.unit_kind.currentText() if self.unit_kind.count() > 1 else ""
         self.ranking.setRowCount(len(units))
         for r, u in enumerate(units):
             for c, text in enumerate((str(u.rank or ""), u.name, f"{u.total:.2f}", u.grade)):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, u.code)
                 self.ranking.setItem(r, c, item)
-        self.ranking.resizeColumnsToContents()
         missing = len(result.missing_manual)
-        self.status.setText(f"{len(units)} 个考核对象" + (f"，{missing} 项人工考评未录入" if missing else ""))
+        counted = f"{label} {len(units)} 个" if label else f"{len(units)} 个考核对象"
+        if self.unit_kind.count() > 1:
+            counted += f"（本办法共 {self.unit_kind.count()} 类 {len(result.units)} 个考核对象，分类排名）"
+        self.status.setText(counted + (f"，{missing} 项人工考评未录入" if missing else ""))
         from app.charts import REPORT_LIGHT, Bar, draw_ranked_bars
 
         self._ensure_chart()
         self.figure.clear()
         ax = self.figure.add_subplot(111)
         draw_ranked_bars(ax, [Bar(u.name, u.total, u.grade_color or None, u.grade) for u in units[:15]],
-                         REPORT_LIGHT, title="得分排名")
+                         REPORT_LIGHT, title=f"{label}得分排名")
         self.figure.tight_layout()
         self.chart.draw_idle()
+        self.items.clear()
         if units:
             self.ranking.selectRow(0)
             self._show_unit(0)
-        self.evaluated.emit(result)
 
     def _ensure_chart(self) -> None:
         if self.chart is not None:

@@ -172,7 +172,7 @@ class FilingDialog(QDialog):
 
     def _save(self) -> None:
         if not self.class_code():
-            self.error.setText("请选择小类 (class is required)")
+            self.error.setText("请选择小类")
             return
         self.accept()
 

@@ -7,7 +7,6 @@ Counts and rows come from ``app.desk.DeskService``; the dock refreshes when the 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -23,26 +22,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.desk import DeskService
-from widgets.desk.case_model import COLUMNS, CaseTableModel
+from widgets.desk.case_model import COLUMNS, CaseTableModel, light_icon
 
 COLUMN_KEYS = [key for key, _title in COLUMNS]
+NO_QUEUE_TEXT = "本岗位没有待办队列。案件可在「属性表 → 案件」中查询；考核扣分涉及的案件、地图框选的案件会列在这里。"
 #: Default widths (px) for 案件编号 状态 类别 区 位置 处置部门 来源 上报时间 环节时限 预警; 位置 stretches.
 COLUMN_WIDTHS = (120, 70, 130, 70, 240, 170, 90, 130, 130, 90)
-
-
-def _light_icon(light: str) -> QIcon:
-    """A small traffic-light dot for a queue: red (some overdue), green (work, none overdue), grey (empty)."""
-    from widgets.desk.case_model import LIGHT_COLORS
-
-    pix = QPixmap(12, 12)
-    pix.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pix)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(QColor(LIGHT_COLORS.get(light, "#c8c8c8")))
-    p.drawEllipse(1, 1, 10, 10)
-    p.end()
-    return QIcon(pix)
 
 
 class InboxWidget(QWidget):
@@ -109,6 +94,8 @@ class InboxWidget(QWidget):
         if self.queue_list.count():
             counts = [self.queue_list.item(i).data(Qt.ItemDataRole.UserRole + 1) for i in range(self.queue_list.count())]
             self.queue_list.setCurrentRow(next((i for i, n in enumerate(counts) if n), 0))
+        else:  # 考评员, 系统管理员: no queue of their own; say so rather than show an empty dock
+            self.title.setText(NO_QUEUE_TEXT)
 
     # -- refresh ----------------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -127,7 +114,7 @@ class InboxWidget(QWidget):
             item.setData(Qt.ItemDataRole.UserRole + 1, q.count)
             item.setData(Qt.ItemDataRole.UserRole + 2, q.overdue)
             light = "red" if q.overdue else ("green" if q.count else "")
-            item.setIcon(_light_icon(light))
+            item.setIcon(light_icon(light))  # red: some overdue, green: work, none late; grey: empty
             item.setToolTip(f"{q.title}：{q.count} 件，其中超期 {q.overdue} 件")
             if q.count:
                 font = item.font()

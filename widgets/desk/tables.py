@@ -3,6 +3,8 @@ lazily, double-click to zoom the map there, and export exactly the filtered rows
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -21,19 +23,42 @@ from PySide6.QtWidgets import (
 )
 
 from app.attribute_tables import TABLE_TITLES, AttributeTable
+from widgets.display import CODE_LABELS, code_label, format_time
 
 Index = QModelIndex | QPersistentModelIndex
 YES_NO_COLUMNS = {"key_area"}
+DEPARTMENT_COLUMNS = {"department", "owner_dept", "custodian_dept", "maintainer_dept"}
 DEFER_MS = 300  # lazy loads start after the console's first paint
 _ROOT = QModelIndex()
 
 
+@dataclass(frozen=True)
+class TableNames:
+    """Names for the codes the tables store, read once when a table is first shown (``data()`` only
+    looks them up): departments and users by id, classes by (kind, class code)."""
+
+    departments: Mapping[str, str] = field(default_factory=dict)
+    users: Mapping[str, str] = field(default_factory=dict)
+    classes: Mapping[tuple[str, str], str] = field(default_factory=dict)
+
+
+def desk_names(desk: Any) -> TableNames:
+    """The names an ``app.desk.DeskService`` already holds for the inbox and the case detail."""
+    return TableNames(desk.department_names, desk.user_names,
+                      {(kind, code): name for kind, _major, code, name, _f, _c in desk.classes})
+
+
 class AttributeModel(QAbstractTableModel):
+    """Shows what a seat operator reads: 处置中 not ``dispatched``, 12319热线 not ``hotline_12319``,
+    department and inspector names instead of bare ids, times as ``2026-11-08 14:21``. The stored value
+    stays what is filtered, sorted and exported."""
+
     PAGE = 200
 
-    def __init__(self, table: AttributeTable, parent: Any = None) -> None:
+    def __init__(self, table: AttributeTable, parent: Any = None, names: TableNames | None = None) -> None:
         super().__init__(parent)
         self.table = table
+        self.names = names or TableNames()
         self._fids: list[int] = []
         self._rows: list[tuple[object, ...]] = []
         self._started = False
@@ -82,12 +107,58 @@ class AttributeModel(QAbstractTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or role != Qt.ItemDataRole.DisplayRole or not (0 <= index.row() < len(self._rows)):
             return None
-        value = self._rows[index.row()][index.column() + 1]
-        if self.table.columns[index.column()] in YES_NO_COLUMNS and value in (0, 1):
+        row = self._rows[index.row()]
+        return self.display(self.table.columns[index.column()], row[index.column() + 1], row)
+
+    def display(self, column: str, value: object, row: tuple[object, ...] = ()) -> str:
+        """One stored value as the table shows it (``row`` is the whole row, fid first, for the kind)."""
+        if value is None:
+            return ""
+        if column in YES_NO_COLUMNS and value in (0, 1):
             return "是" if value else "否"
         if isinstance(value, float):
             return f"{value:,.1f}"
-        return "" if value is None else str(value)
+        text = str(value)
+        if self.table.table == "case_state" and column in CODE_LABELS:
+            return str(code_label(column, text))
+        if column in DEPARTMENT_COLUMNS:
+            return self.names.departments.get(text, text)
+        if column == "inspector_id":
+            name = self.names.users.get(text)
+            return f"{name}（{text}）" if name else text
+        if column == "class_code" and self.table.table == "case_state" and "kind" in self.table.columns and row:
+            kind = str(row[self.table.columns.index("kind") + 1])
+            name = self.names.classes.get((kind, text))
+            return f"{text} {name}" if name else text
+        return format_time(text)
+
+    def _labels(self, column: str) -> Iterable[tuple[str, str]]:
+        """(stored code, shown label) pairs of a column whose codes are shown as words."""
+        if self.table.table == "case_state" and column in CODE_LABELS:
+            return CODE_LABELS[column].items()
+        if column in DEPARTMENT_COLUMNS:
+            return self.names.departments.items()
+        if column == "inspector_id":
+            return self.names.users.items()
+        if column == "class_code" and self.table.table == "case_state":
+            return ((code, name) for (_kind, code), name in self.names.classes.items())
+        return ()
+
+    def filter_value(self, column: str, text: str) -> tuple[str, list[str]]:
+        """What to filter the stored column on when the user types what the table shows: 处置中 filters
+        ``dispatched``, 环境卫生 the one department whose name holds it. A code typed as such is kept. When
+        the words fit several values the text is kept and those values are returned, so the view can ask
+        for a fuller name."""
+        pairs = list(self._labels(column))
+        if not pairs or any(code == text for code, _label in pairs):
+            return text, []
+        exact = sorted({code for code, label in pairs if label == text})
+        if len(exact) == 1:
+            return exact[0], []
+        matches = sorted({code for code, label in pairs if text in label})
+        if len(matches) == 1:
+            return matches[0], []
+        return text, sorted({label for code, label in pairs if code in matches})
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.table.sort = self.table.columns[column]
@@ -102,9 +173,11 @@ class AttributeTableView(QWidget):
 
     LAYER_OF: ClassVar[dict[str, str]] = {"case_state": "case", "unit_grid": "unit_grid", "part": "part"}
 
-    def __init__(self, store_path: str, table: str, parent: QWidget | None = None, lazy: bool = False) -> None:
+    def __init__(self, store_path: str, table: str, parent: QWidget | None = None, lazy: bool = False,
+                 names: Callable[[], TableNames] | None = None) -> None:
         super().__init__(parent)
         self._loaded = False
+        self._names = names  # read when the table is first shown, not at console start
         self.table = AttributeTable(store_path, table)
         self.model = AttributeModel(self.table, self)
         self.view = QTableView()
@@ -145,6 +218,8 @@ class AttributeTableView(QWidget):
     def load(self) -> None:
         """Fetch the first page (a lazy view does this when first shown, not at console start)."""
         self._loaded = True
+        if self._names is not None:
+            self.model.names = self._names()
         self.apply_filter()
         self.view.resizeColumnsToContents()  # from the first page: codes and names are not cut off
 
@@ -158,9 +233,11 @@ class AttributeTableView(QWidget):
 
     def apply_filter(self) -> None:
         text = self.text.text().strip()
-        self.table.filters = [(self.column.currentData(), text)] if text else []
+        value, choices = self.model.filter_value(self.column.currentData(), text) if text else ("", [])
+        self.table.filters = [(self.column.currentData(), value)] if text else []
         self.model.reload()
-        self.count.setText(f"共 {self.model.total():,} 条")
+        hint = f"（“{text}”可指：{'、'.join(choices[:6])}{' 等' if len(choices) > 6 else ''}，请输入完整名称）" if choices else ""
+        self.count.setText(f"共 {self.model.total():,} 条{hint}")
 
     def _clear_filter(self) -> None:
         self.text.clear()
@@ -197,11 +274,12 @@ class AttributeTableView(QWidget):
 class TablesWidget(QTabWidget):
     zoomRequested = Signal(str, str)
 
-    def __init__(self, store_path: str, parent: QWidget | None = None) -> None:
+    def __init__(self, store_path: str, parent: QWidget | None = None,
+                 names: Callable[[], TableNames] | None = None) -> None:
         super().__init__(parent)
         self.views: dict[str, AttributeTableView] = {}
         for table in ("case_state", "unit_grid", "part"):
-            view = AttributeTableView(store_path, table, lazy=True)
+            view = AttributeTableView(store_path, table, lazy=True, names=names)
             view.zoomRequested.connect(self.zoomRequested)
             self.addTab(view, TABLE_TITLES[table])
             self.views[table] = view
