@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.changes import Changes
-from app.timefmt import fmt, now
+from app.timefmt import fmt, now, parse
 from app.workflow import transitions as tr
 from db import base_repo
 from db import cases as db_cases
@@ -218,11 +218,13 @@ class DeskService:
             return ""
         try:
             hours = self._deadlines.remaining(s.stage_deadline, t, "工作时", s.suspended_at)
+            days = self._deadlines.remaining(s.stage_deadline, t, "工作日", s.suspended_at)
         except Exception:  # a calendar gap must not break the detail view
             return ""
-        if hours < 0:
-            return f"已超期 {-hours:.1f} 工作时"
-        return f"剩余 {hours:.1f} 工作时"
+        # overdue is decided on the instant, not on working time: on a Saturday after a Friday deadline no
+        # working time has passed, yet the case is late
+        late = parse(s.suspended_at or t) > parse(s.stage_deadline)
+        return remaining_text(hours, days, late)
 
     @cached_property
     def _deadlines(self) -> Any:
@@ -328,6 +330,23 @@ class DeskService:
                 return merge_all(one(store) for one in ops)
 
         return run
+
+
+def remaining_text(hours: float, days: float, late: bool) -> str:
+    """A stage's time left as a seat operator reads it (``hours``/``days``: working time to the deadline,
+    negative past it): minutes under one working hour, working days from two on, and 已超期 whenever the
+    deadline has passed, even when no working time has passed since (a Saturday after a Friday deadline)."""
+    if late:
+        return "已超期" + (f" {_amount(-hours, -days)}" if -hours >= 1 / 60 else "")
+    return f"剩余 {_amount(max(0.0, hours), max(0.0, days))}"
+
+
+def _amount(hours: float, days: float) -> str:
+    if hours < 1:
+        return f"{int(hours * 60)} 分钟"
+    if days >= 2:
+        return f"{days:.1f} 工作日"
+    return f"{hours:.1f} 工作时"
 
 
 def check_scope(store: Store, case_no: str, scope: dict[str, Sequence[str]], actor_id: str) -> None:

@@ -244,7 +244,8 @@ class MapData:
     def _load_cases(self) -> PointLayer:
         with self._lock:
             cols = map_queries.read_points(
-                self._conn, "case_state", ["case_no", "status", "stage_started_at", "stage_deadline", "reported_at"]
+                self._conn, "case_state",
+                ["case_no", "status", "stage_started_at", "stage_deadline", "reported_at", "suspended_at"],
             )
             self._versions["case"] = map_queries.layer_version(self._conn, "case_state")
         group_idx = {g: i for i, g in enumerate(CASE_GROUP_ORDER)}
@@ -254,8 +255,12 @@ class MapData:
         today = t[:10]
         open_mask = ~np.isin(cols.attrs["status"], ["closed", "void"])
         sub = np.zeros(len(cols.fid), dtype=np.int8)
+        suspended = cols.attrs["suspended_at"]
         for i in np.flatnonzero(open_mask):
-            sub[i] = traffic_light(cols.attrs["stage_started_at"][i], cols.attrs["stage_deadline"][i], t)
+            # a suspended case's clock stopped when it was suspended (挂账): its light is frozen there, as
+            # in the inbox and the case detail
+            sub[i] = traffic_light(cols.attrs["stage_started_at"][i], cols.attrs["stage_deadline"][i],
+                                   suspended[i] or t)
         recent = np.array([bool(r) and str(r)[:10] == today for r in cols.attrs["reported_at"]], dtype=bool)
         return PointLayer("case", cols.fid, cols.x, cols.y, style, sub, cols.attrs["case_no"], CASE_GROUP_ORDER, recent)
 
