@@ -4,8 +4,9 @@ filtered rows to CSV or Excel. Qt-free; the table widget holds the fid list and 
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from db import attribute_queries as q
 from db.store import connect
@@ -44,11 +45,19 @@ class AttributeTable:
     def rows(self, fids: Sequence[int]) -> list[tuple[object, ...]]:
         return q.rows_by_fid(self._conn, self.table, fids)
 
-    def export(self, path: str | Path, fids: Sequence[int] | None = None) -> int:
-        """Write exactly the rows the filter shows (or the given fids) to .csv or .xlsx; returns the count."""
+    def export(self, path: str | Path, fids: Sequence[int] | None = None,
+               shown: Callable[[str, object, tuple[Any, ...]], object] | None = None) -> int:
+        """Write exactly the rows the filter shows (or the given fids) to .csv or .xlsx; returns the count.
+
+        ``shown(column, value, row)`` is the text the screen shows for a cell (``row`` whole, fid first): a
+        view passes its own formatting so the file holds what the user saw (处置中, department names,
+        ``2026-11-08 14:21``), not the stored codes. Without it the stored values are written."""
         path = Path(path)
         ids = list(self.fids() if fids is None else fids)
-        rows = [r[1:] for r in self.rows(ids)]
+        if shown is None:
+            rows = [r[1:] for r in self.rows(ids)]
+        else:
+            rows = [tuple(shown(c, v, r) for c, v in zip(self.columns, r[1:])) for r in self.rows(ids)]
         if path.suffix.lower() == ".csv":
             with path.open("w", newline="", encoding="utf-8-sig") as f:  # BOM: Excel opens Chinese CSV right
                 w = csv.writer(f)

@@ -55,6 +55,29 @@ def test_filter_sort_and_export_exact_rows(qtbot, demo_store_path, tmp_path):
     assert ws.freeze_panes == "A2"
 
 
+def test_case_export_holds_what_the_table_shows(qtbot, demo_store_path, tmp_path):
+    # users' top complaint about comparable systems: exports that differ from the screen
+    from app.desk import DeskService
+    from app.session import Session
+    from widgets.desk.tables import desk_names
+
+    desk = DeskService(str(demo_store_path), Session("lead1", "值班长", "shift_lead"))
+    view = AttributeTableView(str(demo_store_path), "case_state", names=lambda: desk_names(desk))
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=20_000)
+    n = view.export(str(tmp_path / "cases.csv"))
+    with (tmp_path / "cases.csv").open(encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    assert len(rows) == n + 1
+    cols = view.table.columns
+    shown = [[view.model.index(r, c).data() or "" for c in range(len(cols))] for r in range(view.model.rowCount())]
+    assert rows[1:len(shown) + 1] == shown
+    status = [r[cols.index("status")] for r in rows[1:]]
+    assert "dispatched" not in status
+    assert "处置中" in status
+    desk.close()
+
+
 def test_export_rejects_unknown_format(demo_store_path, tmp_path):
     table = AttributeTable(demo_store_path, "unit_grid")
     with pytest.raises(ValueError, match=r"parts\.doc"):

@@ -244,7 +244,7 @@ class AttributeTableView(QWidget):
         self.apply_filter()
 
     def export(self, path: str) -> int:
-        n = self.table.export(path, self.model.fids())
+        n = self.table.export(path, self.model.fids(), shown=self.model.display)
         self.exported.emit(path, n)
         return n
 
@@ -260,13 +260,14 @@ class AttributeTableView(QWidget):
 
         fids = self.model.fids()
         table = self.table
+        shown = self.model.display  # reads only the names fetched when the table was shown
         self.count.setText(f"正在导出 {len(fids):,} 条…")
 
         def done(n: int) -> None:
             self.count.setText(f"已导出 {n:,} 条")
             self.exported.emit(path, n)
 
-        run_task(lambda _p: table.export(path, fids),
+        run_task(lambda _p: table.export(path, fids, shown=shown),
                  done,
                  lambda exc: self.count.setText(f"导出失败：{exc}"))
 
