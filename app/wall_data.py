@@ -648,7 +648,9 @@ class WallDataService:
             LatestCase(
                 case_no=r.case_no, time=r.reported_at[5:16].replace("T", " "), class_name=r.class_name,
                 place=r.place, status=r.status, status_label=STATUS_LABELS.get(r.status, r.status),
-                light=traffic_light(r.status, r.stage_started_at, r.stage_deadline, now_dt, self.thresholds),
+                # a suspended case's clock stopped at its suspension (挂账), as in the console
+                light=traffic_light(r.status, r.stage_started_at, r.stage_deadline,
+                                    parse(r.suspended_at) if r.suspended_at else now_dt, self.thresholds),
             )
             for r in dash.latest_cases(conn, cfg.latest_count, d)
         )

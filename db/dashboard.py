@@ -86,6 +86,7 @@ class CaseRow:
     source: str
     stage_started_at: str | None
     stage_deadline: str | None
+    suspended_at: str | None = None  # the stage clock stopped here (挂账)
 
 
 @dataclass
@@ -221,7 +222,7 @@ def latest_cases(conn: sqlite3.Connection, limit: int = 40, districts: tuple[str
     where, params = _district_filter(districts)
     rows = conn.execute(
         f"""SELECT case_no, reported_at, status, class_code, address, street_code, district_code, source,
-                  stage_started_at, stage_deadline
+                  stage_started_at, stage_deadline, suspended_at
            FROM case_state WHERE reported_at IS NOT NULL {where} ORDER BY reported_at DESC LIMIT ?""",
         (*params, limit),
     ).fetchall()
@@ -234,7 +235,7 @@ def latest_cases(conn: sqlite3.Connection, limit: int = 40, districts: tuple[str
         out.append(CaseRow(
             case_no=str(r[0]), reported_at=str(r[1]), status=str(r[2]),
             class_name=classes.get(r[3] or "", r[3] or "未分类"), place=str(place or ""), source=str(r[7] or ""),
-            stage_started_at=r[8], stage_deadline=r[9],
+            stage_started_at=r[8], stage_deadline=r[9], suspended_at=r[10],
         ))
     return out
 

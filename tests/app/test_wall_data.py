@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
@@ -379,3 +379,23 @@ def test_map_legend_counts_every_case_of_the_month_not_only_the_markers(sample_p
     assert m.group_counts == expected
     assert sum(m.group_counts.values()) == m.cases
     assert m.today_cases == today
+
+
+def test_a_suspended_case_in_the_latest_list_keeps_its_frozen_light(store_copy):
+    # the newest case: a stage of 10 hours that ended an hour ago (red now), suspended after its first hour
+    from db.store import Store
+
+    store = Store.open(store_copy)  # the GeoPackage triggers need its SQL functions
+    case_no = store.conn.execute("SELECT case_no FROM case_state ORDER BY reported_at DESC LIMIT 1").fetchone()[0]
+    fmt = "%Y-%m-%dT%H:%M:%S+08:00"
+    started, deadline, suspended = (NOW - timedelta(hours=10), NOW - timedelta(hours=1), NOW - timedelta(hours=9))
+    with store.atomic() as conn:
+        conn.execute("UPDATE case_state SET status = 'suspended', stage_started_at = ?, stage_deadline = ?, "
+                     "suspended_at = ? WHERE case_no = ?",
+                     (started.strftime(fmt), deadline.strftime(fmt), suspended.strftime(fmt), case_no))
+    store.close()
+    svc = _service(store_copy)
+    assert svc.refresh().ok
+    row = next(r for r in svc.snapshot.latest if r.case_no == case_no)
+    assert row.light == "green"  # 10 % of the stage used when its clock stopped
+    assert traffic_light("suspended", started.strftime(fmt), deadline.strftime(fmt), NOW) == "red"
