@@ -304,6 +304,21 @@ def _time_limit_source(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE time_limit_0008")
 
 
+def _evaluation_handle_indexes(conn: sqlite3.Connection) -> None:
+    """Two indexes for 按期处置数 (a department's handle events on time), the costliest evaluation count: each
+    handle event of a period looks up its case's deadline and dispatch count, and a redispatched case the
+    department whose dispatch was in force. With them both lookups stay in small indexes instead of the wide
+    ``case_state`` rows and the JSON payloads of ``case_event`` (city-scale month 0.43 → 0.23 s for it)."""
+    gpkg.exec_script(conn,
+        """
+CREATE INDEX IF NOT EXISTS case_state_handle_cover ON case_state(case_no, dispatch_count, department,
+    handle_deadline);
+CREATE INDEX IF NOT EXISTS case_event_dispatch_seq ON case_event(case_no, seq, payload_department, actor_id)
+    WHERE action = 'dispatch';
+"""
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_base", _base),
     Migration("0002_cases", _cases),
@@ -314,4 +329,5 @@ MIGRATIONS: list[Migration] = [
     Migration("0007_evaluation_covering", _evaluation_covering),
     Migration("0008_unit_attribute", _unit_attribute),
     Migration("0009_time_limit_source", _time_limit_source),
+    Migration("0010_evaluation_handle_indexes", _evaluation_handle_indexes),
 ]
