@@ -198,7 +198,7 @@ class DeskService:
             events.append({
                 "seq": str(e.seq), "at": e.at[:16].replace("T", " "), "action": tr.ACTION_LABELS.get(e.action, e.action),
                 "actor": self._actor_name(e.actor_id), "actor_id": e.actor_id,
-                "role": tr.ROLE_LABELS.get(e.role, e.role), "note": _event_note(e.payload, self.department_names),
+                "role": tr.ROLE_LABELS.get(e.role, e.role), "note": _event_note(e.payload, self.department_names, e.action),
             })
         photos: dict[str, list[bytes]] = {}
         for ph in db_cases.photos_of(self._conn, case_no):
@@ -382,24 +382,125 @@ def _engine_for(store: Store) -> Any:
     return engine
 
 
-def _event_note(payload: str, departments: dict[str, str] | None = None) -> str:
+#: The generic form's titles (``理由: 设备老化``) for data keys no action-specific wording covers.
+_NOTE_TITLES = {"department": "部门", "passed": "通过", "approved": "同意", "reason": "理由", "feedback": "反馈",
+                "comment": "意见", "text": "内容", "level": "级别", "original": "原案", "until": "延至", "amount": "时长",
+                "unit": "单位", "close_type": "结案类型", "satisfied": "满意", "description": "描述", "address": "地址",
+                "source": "来源", "urgency": "紧急程度", "photos": "照片", "file": "照片", "stage": "阶段"}
+#: Said by the case header or the photo strip, or only bookkeeping: not repeated on each event.
+_NOTE_SILENT = frozenset({"kind", "class_code", "lon", "lat", "part_code", "grid_code", "sha256", "callback"})
+#: What a yes/no decision reads as, per action (the outcome key is the transition's ``outcome``).
+_OUTCOME_WORDS = {
+    "verify": ("核实属实", "核实不属实"),
+    "check": ("核查通过", "核查未通过，返工"),
+    "decide_return": ("同意回退", "不同意回退"),
+    "decide_extension": ("同意延期", "不同意延期"),
+    "decide_suspend": ("同意挂账", "不同意挂账"),
+    "decide_void": ("同意作废", "不同意作废"),
+}
+_LEVEL_WORDS = {1: "一", 2: "二", 3: "三", 4: "四", 5: "五"}
+
+
+def _note_time(value: object) -> str:
+    """``2026-09-09T13:35:22+08:00`` as ``2026-09-09 13:35``, as the timeline's own column reads."""
+    return str(value)[:16].replace("T", " ")
+
+
+def _extension_words(data: dict[str, Any]) -> str:
+    """`` 2 工作日`` or ``至 2026-09-09 13:35``: how long or until when a 延期 runs."""
+    if data.get("until"):
+        return f"至 {_note_time(data['until'])}"
+    amount = data.get("amount")
+    if amount is None:
+        return ""
+    number = f"{amount:g}" if isinstance(amount, (int, float)) else str(amount)
+    return f" {number} {data.get('unit') or ''}".rstrip()
+
+
+def _event_note(payload: str, departments: dict[str, str] | None = None, action: str = "") -> str:
+    """One timeline line in the words of the action: 核实属实, 同意延期 2 工作日, 派往 市政公司.
+
+    A bare ``通过: 是`` or ``时长: 2；单位: 工作日`` made the operator work out what was decided; each
+    action with data says it in its own words, and data keys without such words keep the generic
+    ``标题: 值`` form (a key nobody titled shows as itself rather than vanish). Keys starting with ``_`` are
+    the engine's derived values: only those worth reading (new deadlines, the close type) are said.
+    """
     import json
 
     try:
         data = json.loads(payload or "{}")
     except ValueError:
         return ""
-    keys = {"department": "部门", "passed": "通过", "approved": "同意", "reason": "理由", "feedback": "反馈",
-            "comment": "意见", "text": "内容", "level": "级别", "original": "原案", "until": "延至", "amount": "时长",
-            "unit": "单位", "close_type": "结案类型", "satisfied": "满意", "description": "描述", "address": "地址"}
-    parts = []
-    for k, title in keys.items():
-        if k in data and data[k] not in (None, ""):
-            v = data[k]
-            if isinstance(v, bool):
-                v = "是" if v else "否"
-            elif k == "department" and departments:
-                v = departments.get(str(v), v)
-            parts.append(f"{title}: {v}")
+    if not isinstance(data, dict):
+        return ""
+    parts: list[str] = []
+    used: set[str] = set()
+
+    def say(text: str, *keys: str) -> None:
+        if text:
+            parts.append(text)
+        used.update(keys)
+
+    t = tr.TRANSITIONS.get(action)
+    if t is not None and t.outcome is not None and isinstance(data.get(t.outcome), bool) and action in _OUTCOME_WORDS:
+        yes, no = _OUTCOME_WORDS[action]
+        ok = data[t.outcome]
+        words = yes if ok else no
+        if action == "decide_extension":
+            if ok:
+                words += _extension_words(data)
+            used.update(("amount", "unit", "until"))
+        say(words, t.outcome)
+    if action == "request_extension":
+        say(f"申请延期{_extension_words(data)}", "amount", "unit", "until")
+    if action in ("decide_extension", "resume") and data.get("approved", True) and data.get("_handle_deadline"):
+        say(f"处置时限{'延至' if action == 'decide_extension' else '顺延至'} {_note_time(data['_handle_deadline'])}")
+    if action == "dispatch" and data.get("department"):
+        dept = str(data["department"])
+        say(f"派往 {(departments or {}).get(dept, dept)}", "department")
+    if action == "close":
+        close_type = data.get("close_type") or data.get("_close_type")
+        say(str(close_type) if close_type else "", "close_type")
+    if action == "escalate" and data.get("level") is not None:
+        level = data["level"]
+        words = f"{_LEVEL_WORDS.get(level, level)}级督办"
+        count = data.get("_escalation_count")
+        if isinstance(count, int) and count > 1:
+            words += f"（第 {count} 次）"
+        say(words, "level")
+    if action == "mark_duplicate" and data.get("original"):
+        say(f"与案件 {data['original']} 重复", "original")
+    if action in ("report", "self_handle"):
+        if data.get("source") and action == "report":  # a 自处理 is always the inspector's own
+            say(f"来源: {tr.SOURCE_LABELS.get(str(data['source']), data['source'])}", "source")
+        if data.get("urgency") == "urgent":
+            say("紧急", "urgency")
+        used.update(("source", "urgency"))  # 一般 is the default, not news
+    if action == "comment":
+        if data.get("callback"):
+            satisfied = data.get("satisfied")
+            say("回访" + ("" if satisfied is None else "满意" if satisfied else "不满意"), "satisfied")
+        text = data.get("text")
+        if text:
+            say("" if parts and str(text) == parts[-1] else str(text), "text")
+    if action == "attach_photo" and data.get("file"):
+        stage = data.get("stage") or data.get("_photo_stage")
+        where = f"（{tr.PHOTO_STAGES.get(str(stage), stage)}阶段）" if stage else ""
+        say(f"照片 {data['file']}{where}", "file", "stage")
+    photos = data.get("photos")
+    used.add("photos")
+
+    rest = [k for k in _NOTE_TITLES if k in data] + sorted(k for k in data if k not in _NOTE_TITLES)
+    for k in rest:
+        v = data[k]
+        if k in used or k in _NOTE_SILENT or k.startswith("_") or v in (None, ""):
+            continue
+        if isinstance(v, bool):
+            v = "是" if v else "否"
+        elif k == "department" and departments:
+            v = departments.get(str(v), v)
+        parts.append(f"{_NOTE_TITLES.get(k, k)}: {v}")
+    if isinstance(photos, list) and photos:
+        parts.append(f"照片 {len(photos)} 张")
     return "；".join(parts)
 

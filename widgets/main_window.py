@@ -9,15 +9,20 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QLineEdit, QMainWindow, QToolBar, QWidget
 
 from app.map_data import MapData
+from app.search import DEFAULT_LIMIT, SearchHit, single_target
 from widgets.actions import ActionSpec, build_actions
+from widgets.display import user_text
 from widgets.identify_panel import IdentifyPanel
 from widgets.map.canvas import TOOL_TITLES, MapCanvas
 from widgets.map.layer_tree import LayerTree
 from widgets.map.overview import OverviewMap
+from widgets.search_results import SearchResults
+from widgets.workers import run_task
 
 ROLE_TITLES = {
     "intake": "受理员", "shift_lead": "值班长", "dispatcher": "派遣员", "department": "专业部门",
@@ -52,11 +57,16 @@ class MainWindow(QMainWindow):
         self.layer_tree.setMinimumWidth(250)  # layer names and scale ranges are never cut off
         self.overview = OverviewMap(ctx.map_data, self.canvas.view)
         self.identify = IdentifyPanel()
+        self.search_results = SearchResults()
         self.docks: dict[str, QDockWidget] = {}
         self.add_dock("layers", "图层", self.layer_tree, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.add_dock("overview", "鹰眼", self.overview, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.add_dock("identify", "识别结果", self.identify, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.resizeDocks([self.docks["layers"], self.docks["overview"]], [300, 260], Qt.Orientation.Vertical)
+        identify_dock = self.add_dock("identify", "识别结果", self.identify, Qt.DockWidgetArea.RightDockWidgetArea)
+        # above identify and case detail, so the list stays in view while picked places are looked at
+        search_dock = self.add_dock("search", "搜索结果", self.search_results, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(search_dock, identify_dock, Qt.Orientation.Vertical)
+        search_dock.hide()  # until a search has more than one answer
+        self._search_seq = 0  # the latest search; answers to older ones arrive late and are dropped
         self.resizeDocks([self.docks["layers"]], [250], Qt.Orientation.Horizontal)
         self.toolbar = QToolBar("工具")
         self.toolbar.setObjectName("tools")
@@ -81,10 +91,15 @@ class MainWindow(QMainWindow):
         self.canvas.measured.connect(self._status_measure.setText)
         self.canvas.identified.connect(self._on_identified)
         self.search_box.returnPressed.connect(self._search)
+        self.search_box.installEventFilter(self)  # ↓ from the box into the result list
+        self.search_results.picked.connect(self.go_to_hit)
         for hook in ctx.extra_docks:
             hook(self, ctx)
         self._update_scale()
         self.resize(1920, 1080)
+        # the layer tree carries the case legend: it gets the larger share, the overview map the rest (set
+        # once every dock is in, or the bottom docks added later take the share back)
+        self.resizeDocks([self.docks["layers"], self.docks["overview"]], [440, 200], Qt.Orientation.Vertical)
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         self.canvas._rerender.stop()
@@ -131,17 +146,62 @@ class MainWindow(QMainWindow):
         self.identify.show_result(self.ctx.map_data.describe(result) if result else result)
         self.docks["identify"].raise_()
 
+    # -- search -------------------------------------------------------------------------------------
     def _search(self) -> None:
+        """Search on a worker (the first search builds the geocoder; a city store has 30,000 addresses)."""
         text = self.search_box.text().strip()
         if not text or self.ctx.search is None:
             return
-        hits = self.ctx.search(text)
-        if not hits:
-            self.statusBar().showMessage(f"未找到 “{text}”", 5000)
+        search = self.ctx.search
+        self._search_seq += 1
+        seq = self._search_seq
+        self.statusBar().showMessage(f"正在搜索 “{text}” …")
+        if self.docks["search"].isVisible():
+            self.search_results.show_searching(text)
+        run_task(lambda _progress: search(text),
+                 on_done=lambda hits: self._search_done(seq, text, hits),
+                 on_error=lambda exc: self._search_failed(seq, text, exc))
+
+    def _search_done(self, seq: int, text: str, hits: list[SearchHit]) -> None:
+        if seq != self._search_seq or not shiboken6.isValid(self):  # superseded, or the window has closed
             return
-        hit = hits[0]
+        target = single_target(hits)
+        if target is not None:
+            if self.docks["search"].isVisible():
+                self.search_results.show_hits(text, [target])
+            self.go_to_hit(target)
+            return
+        self.statusBar().showMessage(
+            f"未找到 “{text}”" if not hits else f"“{text}” 有 {len(hits)} 个可能的结果，请在搜索结果中选择", 8000)
+        self.search_results.show_hits(text, hits, DEFAULT_LIMIT)
+        dock = self.docks["search"]
+        if not dock.isVisible():
+            dock.show()
+            # a dozen rows, not three (once the dock is in the layout, i.e. after this event)
+            QTimer.singleShot(0, lambda: self.resizeDocks([dock], [320], Qt.Orientation.Vertical))
+        dock.raise_()
+
+    def _search_failed(self, seq: int, text: str, exc: Exception) -> None:
+        if seq != self._search_seq or not shiboken6.isValid(self):
+            return
+        message = user_text(str(exc))
+        self.statusBar().showMessage(f"搜索失败：{message}", 8000)
+        self.search_results.show_error(text, message)
+        self.docks["search"].show()
+
+    def go_to_hit(self, hit: SearchHit) -> None:
+        """Zoom to a search hit and identify what is there (as a click on the map would)."""
         self.canvas.zoom_to(hit.bbox)
-        self.statusBar().showMessage(f"{hit.kind_title}: {hit.title}", 8000)
+        where = f"（{hit.district}）" if hit.district else ""
+        self.statusBar().showMessage(f"{hit.kind_title}: {hit.title}{where}", 8000)
+        lon, lat = hit.centre
         QTimer.singleShot(0, lambda: self.canvas.identified.emit(
-            self.ctx.map_data.identify((hit.bbox[0] + hit.bbox[2]) / 2, (hit.bbox[1] + hit.bbox[3]) / 2,
-                                       self.canvas.view.scale * 4)))
+            self.ctx.map_data.identify(lon, lat, self.canvas.view.scale * 4)))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.search_box and event.type() == QEvent.Type.KeyPress
+                and event.key() == Qt.Key.Key_Down  # type: ignore[attr-defined]
+                and self.docks["search"].isVisible() and self.search_results.tree.topLevelItemCount()):
+            self.search_results.tree.setFocus()
+            return True
+        return super().eventFilter(watched, event)

@@ -182,7 +182,7 @@ def test_search_not_found_says_so(qtbot, seat):
     w = seat("leader01", "leader")
     w.search_box.setText("没有这个地方xyz")
     w.search_box.returnPressed.emit()
-    assert "未找到" in w.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: "未找到" in w.statusBar().currentMessage(), timeout=5000)  # searched on a worker
 
 
 # -- bulk dispatch and approvals ---------------------------------------------------------------------

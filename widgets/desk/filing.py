@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -36,6 +36,11 @@ def _initials(text: str) -> str:
     return "".join(p[0] for p in lazy_pinyin(text, style=Style.FIRST_LETTER) if p)
 
 
+#: What the 小类 filter matches: the shown text and the name's pinyin initials (``0102 暴露垃圾（市容环境） bllj``).
+#: The initials are for typing, not reading, so they live in this role and never in the shown text.
+CLASS_SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
 class FilingDialog(QDialog):
     def __init__(self, desk: DeskService, ctx: FilingContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,10 +59,19 @@ class FilingDialog(QDialog):
         self.klass = QComboBox()
         self.klass.setEditable(True)
         self.klass.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        completer = QCompleter(self.klass.model(), self)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        # the popup lists the classes whose search text (shown text + initials) contains what is typed; it
+        # shows and inserts the plain text, so the initials are searchable without being displayed
+        self.class_filter = QSortFilterProxyModel(self)
+        self.class_filter.setSourceModel(self.klass.model())
+        self.class_filter.setFilterRole(CLASS_SEARCH_ROLE)
+        self.class_filter.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer = QCompleter(self.class_filter, self)
+        completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.klass.setCompleter(completer)
+        edit = self.klass.lineEdit()
+        assert edit is not None  # an editable combo box has one
+        edit.textEdited.connect(self._filter_classes)
         self.rule = QLabel()
         self.rule.setWordWrap(True)
         self.rule.setStyleSheet("color: #335; background: #eef3f9; padding: 4px;")
@@ -129,9 +143,17 @@ class FilingDialog(QDialog):
         self.klass.clear()
         for k, major, code, name, filing, _closing in self.desk.classes:
             if k == kind:
-                self.klass.addItem(f"{code} {name}（{major}）{_initials(name)}", (code, filing))
+                shown = f"{code} {name}（{major}）"
+                self.klass.addItem(shown, (code, filing))
+                self.klass.setItemData(self.klass.count() - 1, f"{shown} {_initials(name)}", CLASS_SEARCH_ROLE)
         self.klass.blockSignals(False)
         self._class_changed()
+
+    def _filter_classes(self, text: str) -> None:
+        self.class_filter.setFilterFixedString(text.strip())
+        completer = self.klass.completer()
+        if text.strip() and completer is not None:
+            completer.complete()
 
     def set_class(self, class_code: str) -> None:
         for i in range(self.klass.count()):

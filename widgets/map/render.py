@@ -11,10 +11,17 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
 
-from app.map_data import MapData, density
+from app.map_data import CASE_GROUP_ORDER, MapData, density
 from app.map_view import MapViewState
 from widgets.fonts import cjk_font
-from widgets.map.styles import LIGHT_COLORS, PART_COLORS, PART_STATUS_COLORS, LayerStyle
+from widgets.map.styles import (
+    CASE_GROUP_COLORS,
+    CLOSED_CASES_MAX_MPP,
+    LIGHT_COLORS,
+    PART_COLORS,
+    PART_STATUS_COLORS,
+    LayerStyle,
+)
 
 POLY_STYLE = {
     # name: (pen rgb, pen width px, fill rgba or None, label point size)
@@ -25,7 +32,8 @@ POLY_STYLE = {
     "road": ((255, 255, 255), 3.0, None, 9),
     "beat": ((0, 140, 140), 1.6, None, 9),
 }
-CLOSED_CASES_MAX_MPP = 3.0
+#: Case style classes (``PointLayer.style``) drawn by group colour instead of by light: closed and void.
+CLOSED_CASE_STYLES = {CASE_GROUP_ORDER.index(g): color for g, color in CASE_GROUP_COLORS.items()}
 #: Layers big enough (city: 30k grids, 2M parts, 1M cases) to load on a worker thread after the first
 #: paint; the small ones (districts, streets, communities, roads) are drawn at once.
 BACKGROUND_LAYERS = frozenset({"unit_grid", "part", "case", "beat"})
@@ -200,9 +208,11 @@ def render_points(data: MapData, style: LayerStyle, view: MapViewState) -> QImag
                 sel = layer.sub[idx] == st
                 _splat(rgba, px[sel], py[sel], status_color, radius)
     else:
-        closed = np.isin(layer.style[idx], [7, 8])
+        closed = np.isin(layer.style[idx], list(CLOSED_CASE_STYLES))
         if mpp <= CLOSED_CASES_MAX_MPP:  # closed and void cases only at street level: open work stands out
-            _splat(rgba, px[closed], py[closed], (150, 150, 150), max(1, radius - 1))
+            for style_class, color in CLOSED_CASE_STYLES.items():
+                sel = layer.style[idx] == style_class
+                _splat(rgba, px[sel], py[sel], color, max(1, radius - 1))
         for light, color in enumerate(LIGHT_COLORS):
             sel = (~closed) & (layer.sub[idx] == light)
             _splat(rgba, px[sel], py[sel], color, radius + 1)

@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from app.map_data import CASE_GROUP_ORDER, LAYER_TITLES, PART_MAJORS
+from app.desk import LIGHT_TITLES
+from app.map_data import CASE_GROUP_ORDER, LAYER_TITLES, LIGHTS, PART_MAJORS
 
 #: RGB per part major class (01 公用设施 … 06 其他设施).
 PART_COLORS = [(30, 110, 200), (230, 140, 20), (140, 80, 180), (40, 160, 60), (150, 110, 70), (90, 90, 90)]
 #: Status overrides: intact uses the class colour; damaged orange-red, missing red, abandoned grey.
 PART_STATUS_COLORS = [None, (240, 80, 30), (220, 0, 0), (130, 130, 130), (180, 180, 180)]
-#: Case colours: by traffic light for open cases, by group for closed/void.
+#: Case colours: by traffic light for open cases (index = ``app.map_data.LIGHTS``), by group for the
+#: closed and void cases (drawn only at street level). The map painter and the legend both read these.
 LIGHT_COLORS = [(30, 170, 70), (240, 190, 0), (225, 30, 30), (140, 0, 160)]
 CASE_GROUP_COLORS = {
     "已结案": (120, 120, 120), "已作废": (190, 190, 190),
 }
+#: Metres per pixel from which on closed and void cases are drawn (street level): open work stands out.
+CLOSED_CASES_MAX_MPP = 3.0
 
 
 @dataclass
@@ -83,4 +87,37 @@ def default_layers() -> LayerSet:
     ])
 
 
-__all__ = ["CASE_GROUP_ORDER", "PART_MAJORS", "LayerSet", "LayerStyle", "default_layers"]
+@dataclass(frozen=True)
+class LegendEntry:
+    """One legend line under a layer: a colour swatch (or none for a heading) and what it means."""
+
+    title: str
+    color: tuple[int, int, int] | None = None  # None: a heading
+    tooltip: str = ""
+    detail: str = ""  # a heading's further lines (the open status groups)
+    max_mpp: float | None = None  # drawn only up to this many metres per pixel (closer in)
+    children: tuple[LegendEntry, ...] = ()
+
+
+def case_legend() -> list[LegendEntry]:
+    """What the case layer's colours mean, built from the tables the painter draws with.
+
+    Open cases are coloured by their stage's traffic light whatever their status group, so the open groups
+    are listed under one heading with the four lights; closed and void cases have a grey each.
+    """
+    open_groups = [g for g in CASE_GROUP_ORDER if g not in CASE_GROUP_COLORS]
+    lights = tuple(
+        LegendEntry(LIGHT_TITLES[light], LIGHT_COLORS[i], f"在办案件，当前环节时限：{LIGHT_TITLES[light]}")
+        for i, light in enumerate(LIGHTS)
+    )
+    return [
+        LegendEntry("在办案件：按当前环节时限着色", None, "、".join(open_groups), detail="\n".join(" ".join(open_groups[i:i + 4]) for i in range(0, len(open_groups), 4)),
+                    children=lights),
+        *(LegendEntry(g, CASE_GROUP_COLORS[g], f"{g}案件：放大到街道级时显示",
+                      max_mpp=CLOSED_CASES_MAX_MPP)
+          for g in CASE_GROUP_ORDER if g in CASE_GROUP_COLORS),
+    ]
+
+
+__all__ = ["CASE_GROUP_ORDER", "PART_MAJORS", "LayerSet", "LayerStyle", "LegendEntry", "case_legend",
+           "default_layers"]
