@@ -11,7 +11,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QLabel, QLineEdit, QMainWindow, QToolBar, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QLineEdit, QMainWindow, QToolBar, QWidget
 
 from app.map_data import MapData
 from app.search import DEFAULT_LIMIT, SearchHit, single_target
@@ -22,7 +22,6 @@ from widgets.map.canvas import TOOL_TITLES, MapCanvas
 from widgets.map.layer_tree import LayerTree
 from widgets.map.overview import OverviewMap
 from widgets.search_results import SearchResults
-from widgets.workers import run_task
 
 ROLE_TITLES = {
     "intake": "受理员", "shift_lead": "值班长", "dispatcher": "派遣员", "department": "专业部门",
@@ -148,19 +147,25 @@ class MainWindow(QMainWindow):
 
     # -- search -------------------------------------------------------------------------------------
     def _search(self) -> None:
-        """Search on a worker (the first search builds the geocoder; a city store has 30,000 addresses)."""
+        """Search on the GUI thread. Why not on a worker: the geocoder projects with pyproj, and building its
+        transformers on a pool thread while other threads used pyproj crashed the process (a segmentation
+        fault seen in the test suite). Once the geocoder is built (the first search), a search takes
+        milliseconds; the first one shows a busy cursor."""
         text = self.search_box.text().strip()
         if not text or self.ctx.search is None:
             return
-        search = self.ctx.search
         self._search_seq += 1
         seq = self._search_seq
         self.statusBar().showMessage(f"正在搜索 “{text}” …")
-        if self.docks["search"].isVisible():
-            self.search_results.show_searching(text)
-        run_task(lambda _progress: search(text),
-                 on_done=lambda hits: self._search_done(seq, text, hits),
-                 on_error=lambda exc: self._search_failed(seq, text, exc))
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            hits = self.ctx.search(text)
+        except Exception as exc:  # a damaged store: say so, keep the console
+            self._search_failed(seq, text, exc)
+            return
+        finally:
+            QApplication.restoreOverrideCursor()
+        self._search_done(seq, text, hits)
 
     def _search_done(self, seq: int, text: str, hits: list[SearchHit]) -> None:
         if seq != self._search_seq or not shiboken6.isValid(self):  # superseded, or the window has closed
