@@ -42,6 +42,17 @@ KIND_LABELS = {
 }
 
 
+# The order results list unit kinds in (areas from large to small, then departments and posts); each kind is
+# ranked on its own.
+KIND_ORDER = ("district", "street", "town", "community", "grid", "department", "centre", "window", "inspector",
+              "intake", "dispatcher", "shift_lead", "person", "post")
+
+
+def kind_order(kind: str) -> tuple[int, str]:
+    """Sort key of a unit kind: known kinds in :data:`KIND_ORDER`, others after them by name."""
+    return (KIND_ORDER.index(kind), "") if kind in KIND_ORDER else (len(KIND_ORDER), kind)
+
+
 # Scheme unit kinds that are another name for a kind the store knows (镇/乡 sit at the 街道 level).
 KIND_ALIASES = {"town": "street"}
 

@@ -40,6 +40,8 @@ class RankRow:
     categories: dict[str, float]
     lost: float
     notes: list[str]
+    kind: str = ""
+    kind_label: str = ""
 
 
 @dataclass(slots=True)
@@ -88,6 +90,14 @@ class Bulletin:
     def deductions(self) -> list[ItemRow]:
         return [it for it in self.items if it.lost > 1e-9 or it.missing]
 
+    def ranking_by_kind(self) -> list[tuple[str, list[RankRow]]]:
+        """The ranking split by unit kind (label, rows), in ranking order: a scheme scoring 区, 街道, 网格 and
+        部门 ranks each kind on its own, so a first place or a last place is said per kind."""
+        groups: dict[str, tuple[str, list[RankRow]]] = {}
+        for r in self.ranking:
+            groups.setdefault(r.kind, (r.kind_label, []))[1].append(r)
+        return list(groups.values())
+
 
 def fmt_value(name: str, v: float | None) -> str:
     """An indicator value as printed: rates in percent, counts as integers, N/A as 不适用."""
@@ -113,7 +123,7 @@ def _summary(store: Store, period: Period) -> list[tuple[str, str, float | None]
 def build_bulletin(store: Store, scheme_id: str, period: str | Period, unit_kind: str | None = None,
                    progress: Progress | None = None, trend_months: int = TREND_MONTHS) -> Bulletin:
     """Evaluate and assemble the bulletin data (the period and the trend months are evaluated together)."""
-    from app.evaluation.run import KIND_LABELS, evaluate_many
+    from app.evaluation.run import KIND_LABELS, evaluate_many, kind_order
 
     progress = progress or Progress()
     p = parse_period(period) if isinstance(period, str) else period
@@ -131,7 +141,8 @@ def build_bulletin(store: Store, scheme_id: str, period: str | Period, unit_kind
     cat_names = [(c.id, c.name) for c in scheme.categories]
     ranking: list[RankRow] = []
     items: list[ItemRow] = []
-    for u in sorted(res.units, key=lambda u: (u.rank or 10**9, u.code)):
+    # each kind of unit is ranked on its own: areas from large to small, then departments and posts
+    for u in sorted(res.units, key=lambda u: (kind_order(u.kind), u.rank or 10**9, u.code)):
         cats: dict[str, float] = {}
         for it in u.items:
             if it.category:
@@ -139,7 +150,8 @@ def build_bulletin(store: Store, scheme_id: str, period: str | Period, unit_kind
             items.append(ItemRow(u.code, u.name, it.id, it.name, it.category, it.full, it.points, it.rule,
                                  tuple(it.cases), it.manual, it.missing, it.bonus))
         lost = sum(max(0.0, it.full - it.points) for it in u.items if not it.bonus)
-        ranking.append(RankRow(u.rank, u.code, u.name, u.total, u.grade, u.grade_color, cats, lost, list(u.notes)))
+        ranking.append(RankRow(u.rank, u.code, u.name, u.total, u.grade, u.grade_color, cats, lost, list(u.notes),
+                               u.kind, KIND_LABELS.get(u.kind, u.kind)))
     names = {u.code: u.name for u in res.units}
     item_names = {it.item_id: it.item_name for it in items}
     missing = [(code, names.get(code, code), item_names.get(item, item)) for code, item in res.missing_manual]
@@ -156,7 +168,7 @@ def build_bulletin(store: Store, scheme_id: str, period: str | Period, unit_kind
     top = [(class_names.get(code, code), n) for code, n in repo.top_classes(store.conn, p.start_at, p.end_at, 10)]
     ind_names = list(dict.fromkeys(n for u in res.units for n in u.indicators))
     indicators = {u.code: dict(u.indicators) for u in res.units}
-    kinds = sorted({u.kind for u in res.units}) or list(scheme.unit_kinds)
+    kinds = sorted({u.kind for u in res.units}, key=kind_order) or list(scheme.unit_kinds)
     progress.report(1.0, "完成")
     return Bulletin(
         title=f"数字化城市管理{p.label}考核情况通报",

@@ -149,8 +149,10 @@ class PageWriter:
             self.y += TITLE * LINE / 72
             self._text(PAGE_W / 2, self.y, line, TITLE, ha="center", bold=True, color="#b3261e")
         if subtitle:
-            self.y += BODY * LINE / 72 + 0.05
-            self._text(PAGE_W / 2, self.y, subtitle, BODY, ha="center", color="#5b6675")
+            self.y += 0.05
+            for line in wrap(subtitle, self.width, BODY):  # a scheme scoring many kinds names them all
+                self.y += BODY * LINE / 72
+                self._text(PAGE_W / 2, self.y, line, BODY, ha="center", color="#5b6675")
         self.y += 0.12
         self._hline(self.y, color="#b3261e", lw=1.6)
         self.y += 0.12
@@ -266,21 +268,28 @@ def write_pdf(b: Bulletin, path: Path) -> None:
         w.heading("一、总体情况")
         parts = "，".join(f"{k}{v}" for k, v, _raw in b.summary)
         w.paragraph(f"{b.period.label}，全市{parts}。", indent=0.0)
-        if b.ranking:
-            top = b.ranking[0]
-            bottom = b.ranking[-1]
+        groups = b.ranking_by_kind()
+        if len(groups) == 1:
+            top, bottom = groups[0][1][0], groups[0][1][-1]
             w.paragraph(f"本期考核{len(b.ranking)}个单位，{top.name}以{fmt_points(top.total)}分位列第一，"
                         f"{bottom.name}{fmt_points(bottom.total)}分排名末位。")
+        elif groups:  # each kind is ranked on its own
+            said = "；".join(f"{label}{len(rows)}个，{rows[0].name}以{fmt_points(rows[0].total)}分位列第一，"
+                            f"{rows[-1].name}{fmt_points(rows[-1].total)}分排名末位" for label, rows in groups)
+            w.paragraph(f"本期考核{len(b.ranking)}个单位，分类排名：{said}。")
 
         w.heading("二、考核排名")
         used = [c for c in b.category_names if any(c[0] in r.categories for r in b.ranking)]
+        kind_w = 0.55 if len(groups) > 1 else 0.0
         cat_w = 0.85
-        fixed = 0.45 + 1.25 + 0.65 + 0.6 + 0.5
+        fixed = 0.45 + 1.25 + 0.65 + 0.6 + 0.5 + kind_w
         name_w = max(1.4, w.width - fixed - cat_w * len(used) - 0.6)
-        cols = [Column("排名", 0.45, "center"), Column("编码", 1.25), Column("名称", name_w),
+        cols = [*([Column("类别", kind_w, "center")] if kind_w else []),
+                Column("排名", 0.45, "center"), Column("编码", 1.25), Column("名称", name_w),
                 *[Column(name, cat_w, "right") for _, name in used],
                 Column("扣分", 0.6, "right"), Column("总分", 0.65, "right"), Column("等级", 0.6, "center")]
-        rows = [[str(r.rank or "-"), r.code, r.name, *[fmt_points(r.categories.get(cid, 0.0)) for cid, _ in used],
+        rows = [[*([r.kind_label] if kind_w else []), str(r.rank or "-"), r.code, r.name,
+                 *[fmt_points(r.categories.get(cid, 0.0)) for cid, _ in used],
                  fmt_points(r.lost), fmt_points(r.total), r.grade or "-"] for r in b.ranking]
         w.table(cols, rows, highlight=lambda i: "#fbeaea" if b.ranking[i].grade in ("D", "E", "不合格") else None)
         notes = [f"{r.name}：{'；'.join(r.notes)}" for r in b.ranking if r.notes]
@@ -288,12 +297,15 @@ def write_pdf(b: Bulletin, path: Path) -> None:
             w.paragraph(n, SMALL)
 
         w.heading("三、图表")
-        bars = [Bar(r.name, r.total, r.grade_color or None, r.grade) for r in b.ranking]
+        # the charts show the first kind (the largest areas); the tables above list every kind
+        first_label, first = groups[0] if groups else ("", [])
+        chart_title = f"各{first_label}得分" if len(groups) > 1 else "各单位得分"
+        bars = [Bar(r.name, r.total, r.grade_color or None, r.grade) for r in first]
         w.chart(max(2.2, 0.28 * len(bars) + 0.8),
-                lambda ax: draw_ranked_bars(ax, bars, REPORT_LIGHT, title="各单位得分", unit="分",
+                lambda ax: draw_ranked_bars(ax, bars, REPORT_LIGHT, title=chart_title, unit="分",
                                             value_format="{:.2f}"))
         if b.trend_periods:
-            top_names = [r.name for r in b.ranking[:8]]
+            top_names = [r.name for r in first[:8]]
             series = {n: b.trend[n] for n in top_names if n in b.trend}
             w.chart(2.6, lambda ax: draw_trend(ax, b.trend_periods, series, REPORT_LIGHT,
                                               title="近期得分趋势（前8名）", unit="分"), left=0.6, right=1.7)

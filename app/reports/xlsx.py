@@ -68,12 +68,17 @@ def write_xlsx(b: Bulletin, path: Path) -> None:
     head = f"{b.title}（{b.subtitle}，方案 {b.scheme_id} 版本 {b.scheme_version}）"
     cats = b.category_names
     used = [c for c in cats if any(c[0] in r.categories for r in b.ranking)]
-    header = ["排名", "编码", "名称", *[name for _, name in used], "总分", "扣分合计", "等级", "备注"]
-    rows = [[r.rank, r.code, r.name, *[round(r.categories.get(cid, 0.0), 2) for cid, _ in used], round(r.total, 2),
+    # several kinds of unit (区, 街道, 部门 …) are each ranked on their own: a 类别 column in front says which
+    kinds = len({r.kind for r in b.ranking}) > 1
+    header = [*(["类别"] if kinds else []), "排名", "编码", "名称", *[name for _, name in used], "总分", "扣分合计",
+              "等级", "备注"]
+    rows = [[*([r.kind_label] if kinds else []), r.rank, r.code, r.name,
+             *[round(r.categories.get(cid, 0.0), 2) for cid, _ in used], round(r.total, 2),
              round(r.lost, 2), r.grade, "；".join(r.notes)] for r in b.ranking]
     n = len(used)
+    k = 1 if kinds else 0
     ws = _sheet(wb, "排名", f"{head} — 考核排名", header, rows,
-                {**{4 + i: "0.00" for i in range(n)}, 4 + n: "0.00", 5 + n: "0.00"})
+                {**{4 + k + i: "0.00" for i in range(n)}, 4 + k + n: "0.00", 5 + k + n: "0.00"})
     for i, r in enumerate(b.ranking):
         if r.grade_color:
             color = r.grade_color.lstrip("#").upper()

@@ -92,6 +92,32 @@ def test_pdf_embeds_the_font_and_renders(october, tmp_path):
     shutil.copy(pages[1], SCREENSHOTS / "evaluation_bulletin_p2.png")
 
 
+def test_a_scheme_with_several_unit_kinds_ranks_each_kind_on_its_own(october, tmp_path):
+    from openpyxl import load_workbook
+
+    from app.evaluation.run import kind_order
+
+    b = build_bulletin(october, "standard", "2026-10")  # the standard method scores 9 kinds of unit
+    groups = b.ranking_by_kind()
+    assert len(groups) > 1
+    assert groups[0][0] == "区"
+    kinds = [r.kind for r in b.ranking]
+    assert kinds == sorted(kinds, key=kind_order)  # grouped, areas from large to small first
+    for _label, rows in groups:
+        ranks = [r.rank for r in rows if r.rank is not None]
+        assert ranks == sorted(ranks)
+        assert ranks[0] == 1  # every kind has its own first place
+    wb = load_workbook(write_report(october, "standard", "2026-10", tmp_path / "all.xlsx"))
+    rank = wb["排名"]
+    assert [c.value for c in rank[3]][:4] == ["类别", "排名", "编码", "名称"]
+    assert rank.cell(row=4, column=1).value == "区"
+    pdf = write_report(october, "standard", "2026-10", tmp_path / "all.pdf")
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils not installed")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    assert "分类排名：区3个" in text.replace("\n", "")
+
+
 def test_unknown_format_is_refused(october, tmp_path):
     with pytest.raises(ReportError, match="--out="):
         write_report(october, "standard", "2026-10", tmp_path / "x.docx")

@@ -30,9 +30,6 @@ from widgets.workers import run_task
 if TYPE_CHECKING:
     from app.evaluation.model import EvaluationResult, UnitResult
 
-#: Unit kinds in the order a result offers them (areas from large to small, then departments and posts).
-KIND_ORDER = ("district", "street", "community", "grid", "department", "inspector", "intake", "dispatcher",
-              "shift_lead")
 
 
 class EvaluationView(QWidget):
@@ -154,11 +151,10 @@ class EvaluationView(QWidget):
                  lambda f, m: self.status.setText(f"{m} {f * 100:.0f}%"))
 
     def show_result(self, result: EvaluationResult) -> None:
-        from app.evaluation.run import KIND_LABELS
+        from app.evaluation.run import KIND_LABELS, kind_order
 
         self.result = result
-        present = {u.kind for u in result.units}
-        kinds = [k for k in KIND_ORDER if k in present] + sorted(present - set(KIND_ORDER))
+        kinds = sorted({u.kind for u in result.units}, key=kind_order)
         previous = self.unit_kind.currentData()
         self.unit_kind.blockSignals(True)
         self.unit_kind.clear()
