@@ -17,7 +17,6 @@ from app import font_subset
 from app.font_subset import SUBSET_FAMILY, cmap_chars, subset_font
 from app.mpl_fonts import pdf_font_families
 from app.paths import FONT_FAMILY, FONT_REGULAR
-from tests.app.evaluation.test_indicators import build_october
 
 TEST_FAMILY = "Noto Sans CJK SC Test"  # a tiny subset for these tests; never registered with matplotlib
 CHARS = "泉山区考核通报结案率第名ABCabc0123456789.,%、，（）：“” "
@@ -165,12 +164,6 @@ def embedded_chars(pdf: bytes) -> set[int]:
     for font in embedded_fonts(pdf):
         chars.update(font.getBestCmap())
     return chars
-
-
-@pytest.fixture
-def october(mem_store):
-    build_october(mem_store)
-    return mem_store
 
 
 def rare_bulletin(store):

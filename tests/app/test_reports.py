@@ -12,15 +12,9 @@ from hypothesis import strategies as st
 
 from app.reports import ReportError, build_bulletin, write_report
 from app.reports.pdf import case_list, text_width, wrap
-from tests.app.evaluation.test_indicators import A, B, build_october
+from tests.app.evaluation.test_indicators import A, B
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-
-
-@pytest.fixture
-def october(mem_store):
-    build_october(mem_store)
-    return mem_store
 
 
 def test_bulletin_data(october):

@@ -7,13 +7,7 @@ import pytest
 
 from app.evaluation import run as ev
 from tests.app.evaluation.history import at
-from tests.app.evaluation.test_indicators import A, B, build_october
-
-
-@pytest.fixture
-def october(mem_store):
-    build_october(mem_store)
-    return mem_store
+from tests.app.evaluation.test_indicators import A, B
 
 
 def enter(store, scheme, period, unit, item, points, when="10-31"):

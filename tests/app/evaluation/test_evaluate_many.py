@@ -11,7 +11,7 @@ from app.evaluation.periods import parse_period
 from db import evaluation_repo as repo
 from db.store import Store
 from tests.app.evaluation.history import at
-from tests.app.evaluation.test_indicators import A, B, build_october
+from tests.app.evaluation.test_indicators import A, B
 
 
 def _alone(store: Store, scheme: str, periods: list[str], kind: str | None = None, workers: int = 1) -> list:
@@ -33,12 +33,6 @@ def test_recent_months_equal_each_month_alone(demo_store: Store, workers: int) -
         got = _many(demo_store, "standard", asked, kind, workers)
         assert got == _alone(demo_store, "standard", asked, kind, workers)
         assert any(u["total"] for u in got[1]["units"]), "the demo months must have scored cases"
-
-
-@pytest.fixture
-def october(mem_store):
-    build_october(mem_store)
-    return mem_store
 
 
 def enter(store, scheme, period, unit, item, points, when):

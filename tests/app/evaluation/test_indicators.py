@@ -57,12 +57,6 @@ def build_october(store) -> History:
     return h
 
 
-@pytest.fixture
-def october(mem_store):
-    build_october(mem_store)
-    return mem_store
-
-
 def values(store, kind, period=OCT, units=(A, B)):
     return ind.compute(store, kind, period, list(units))
 

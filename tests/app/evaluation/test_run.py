@@ -12,13 +12,7 @@ from app.evaluation import run as ev
 from app.evaluation.periods import parse_period
 from db.store import Store
 from tests.app.evaluation.history import History, at
-from tests.app.evaluation.test_indicators import A, B, build_october
-
-
-@pytest.fixture
-def october(mem_store):
-    build_october(mem_store)
-    return mem_store
+from tests.app.evaluation.test_indicators import A, B
 
 
 def test_standard_district_evaluation_carries_indicators_items_and_cases(october):
