@@ -53,13 +53,26 @@ def default_period(today: date | None = None) -> str:
     return f"{y:04d}-{m:02d}"
 
 
-def run_evaluation(store_path: str | Path, scheme_id: str, period: str, progress: Progress | None = None
-                   ) -> EvaluationResult:
+def unit_kinds(scheme_id: str, period: str) -> list[str]:
+    """The kinds of unit the scheme's rules in force for ``period`` score, in the order results list them
+    (areas from large to small, then departments and posts)."""
+    from app.evaluation.periods import parse_period
+    from app.evaluation.run import kind_order
+    from app.evaluation.scheme import load_scheme
+
+    return sorted(load_scheme(scheme_id, parse_period(period)).unit_kinds, key=kind_order)
+
+
+def run_evaluation(store_path: str | Path, scheme_id: str, period: str, progress: Progress | None = None,
+                   unit_kind: str | None = None) -> EvaluationResult:
+    """Evaluate every kind of unit of the scheme, or only ``unit_kind``: the units of one kind come out
+    exactly as in the whole evaluation (each kind is ranked on its own), at a fraction of the cost (the
+    standard method's 区 at city scale: 0.6 s against 10 s for its nine kinds)."""
     from app.evaluation.run import evaluate_full
 
     store = open_store(store_path, readonly=True)
     try:
-        return evaluate_full(store, scheme_id, period, progress=progress).result
+        return evaluate_full(store, scheme_id, period, unit_kind, progress=progress).result
     finally:
         store.close()
 

@@ -43,3 +43,43 @@ def test_run_show_and_drill_down(qtbot, qapp, demo_store_path):
         assert cases.args[0] == target.data(0, 256)
     SHOTS.mkdir(parents=True, exist_ok=True)
     view.grab().save(str(SHOTS / "evaluation_view.png"))
+
+
+def test_a_scheme_of_several_kinds_is_evaluated_one_kind_at_a_time(qtbot, qapp, demo_store_path, monkeypatch):
+    """The standard method scores nine kinds of unit; 计算 evaluates the chosen kind only (a tenth of the
+    work), another kind when it is chosen, and a kind chosen again is not evaluated twice. Each kind's
+    units are exactly those of the whole evaluation."""
+    from app import evaluation_service as svc
+
+    install_fonts(qapp)
+    asked: list[str | None] = []
+    real = svc.run_evaluation
+
+    def spy(path, scheme_id, period, progress=None, unit_kind=None):
+        asked.append(unit_kind)
+        return real(path, scheme_id, period, progress, unit_kind)
+
+    monkeypatch.setattr(svc, "run_evaluation", spy)
+    view = EvaluationView(str(demo_store_path))
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitUntil(lambda: view.scheme.count() > 0)
+    view.scheme.setCurrentIndex(view.scheme.findData("standard"))
+    view.period.setText(svc.default_period())
+    with qtbot.waitSignal(view.evaluated, timeout=60_000) as first:
+        view.run_button.click()
+    assert asked == ["district"]
+    assert view.unit_kind.count() == 9
+    assert {u.kind for u in first.args[0].units} == {"district"}
+    with qtbot.waitSignal(view.evaluated, timeout=60_000) as second:
+        view.unit_kind.setCurrentIndex(view.unit_kind.findData("department"))
+    assert asked == ["district", "department"]
+    shown = [view.ranking.item(r, 1).text() for r in range(view.ranking.rowCount())]
+    whole = real(str(demo_store_path), "standard", svc.default_period())
+    depts = sorted((u for u in whole.units if u.kind == "department"), key=lambda u: (u.rank is None, u.rank or 0))
+    assert [u.total for u in second.args[0].units] == [u.total for u in whole.units if u.kind == "department"]
+    assert shown == [u.name for u in depts]
+    with qtbot.waitSignal(view.evaluated, timeout=5_000):
+        view.unit_kind.setCurrentIndex(view.unit_kind.findData("district"))
+    assert asked == ["district", "department"]  # kept, not evaluated again
+    assert "本办法共 9 类考核对象" in view.status.text()
