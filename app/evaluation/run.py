@@ -439,8 +439,18 @@ def _score_periods(store: Store, scheme: Scheme, kinds: Sequence[str], periods: 
     if not periods:
         return []
     progress = progress or Progress()
-    plan = _plan_periods(store, scheme, periods)
-    rules = [revision(p) if revision is not None else (scheme, list(kinds)) for p, _ in plan]
+    plan: list[tuple[Period, bool]] = []
+    rules: list[tuple[Scheme, list[str]]] = []
+    for p, wanted in _plan_periods(store, scheme, periods):
+        try:
+            rules.append(revision(p) if revision is not None else (scheme, list(kinds)))
+        except (SchemeError, EvaluationError):
+            if wanted:
+                raise
+            # an earlier period of the chain from before the scheme's first revision (or before it scored
+            # this kind of unit) was never scored under it: it caps and carries nothing
+            continue
+        plan.append((p, wanted))
     earlier: list[EvaluationResult] = []
     out: list[EvaluationResult] = []
     i = 0

@@ -15,6 +15,7 @@ from app.evaluation.scheme import SchemeError, load_scheme
 from app.paths import SCHEMES
 from db import evaluation_repo as repo
 from db.store import Store
+from tests.app.evaluation.test_indicators import A
 
 ORIGINAL = (SCHEMES / "standard.toml").read_text(encoding="utf-8")
 
@@ -114,3 +115,18 @@ def test_bad_revision_sets_are_refused_with_the_field_named(schemes: Path) -> No
     (schemes / "revisions" / "standard@2025-01.toml").write_text(_revision("2025-02", "2025.1"), encoding="utf-8")
     with pytest.raises(SchemeError, match="file stem='standard@2025-01'"):
         load_scheme("standard", parse_period("2026-05"))
+
+
+def test_a_chain_reaching_back_before_the_first_revision_skips_those_periods(october, schemes: Path) -> None:
+    # comprehensive_202x caps bonuses per year, so 2026Q3 reads 2026Q1 and Q2; here the method only starts
+    # in July: the earlier quarters were never scored under it and cap nothing
+    text = (SCHEMES / "comprehensive_202x.toml").read_text(encoding="utf-8")
+    text = text.replace('period = "quarter"', 'period = "quarter"\nvalid_from = "2026-07"', 1)
+    assert 'valid_from = "2026-07"' in text
+    (schemes / "comprehensive_202x.toml").write_text(text, encoding="utf-8")
+    run.enter_score(october, "comprehensive_202x", "2026Q3", A, "honours", 5, "考评记录", "台账", "eval1",
+                    at="2026-09-30T10:00:00+08:00")
+    q3 = run.evaluate(october, "comprehensive_202x", "2026Q3")
+    assert q3.unit(A).bonus == pytest.approx(5)
+    with pytest.raises(SchemeError, match="尚未施行"):
+        run.evaluate(october, "comprehensive_202x", "2026Q2")
