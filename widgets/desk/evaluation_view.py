@@ -148,16 +148,7 @@ class EvaluationView(QWidget):
         self._per_kind = {}
         self._run_key = (scheme_id, period)
         if len(kinds) > 1:
-            from app.evaluation.run import KIND_LABELS
-
-            previous = self.unit_kind.currentData()
-            self.unit_kind.blockSignals(True)
-            self.unit_kind.clear()
-            for kind in kinds:
-                self.unit_kind.addItem(KIND_LABELS.get(kind, kind) or "考核对象", kind)
-            self.unit_kind.setCurrentIndex(max(0, self.unit_kind.findData(previous)))
-            self.unit_kind.setEnabled(True)
-            self.unit_kind.blockSignals(False)
+            self._fill_kinds(kinds)
             self._evaluate(scheme_id, period, self.unit_kind.currentData())
         else:
             self._evaluate(scheme_id, period, None)
@@ -209,12 +200,19 @@ class EvaluationView(QWidget):
 
     def show_result(self, result: EvaluationResult) -> None:
         """Show a whole result (every kind it holds; the 考核对象 choice filters it)."""
-        from app.evaluation.run import KIND_LABELS, kind_order
+        from app.evaluation.run import kind_order
 
         self._per_kind = {}
         self._run_key = None
         self.result = result
-        kinds = sorted({u.kind for u in result.units}, key=kind_order)
+        self._fill_kinds(sorted({u.kind for u in result.units}, key=kind_order))
+        self._show_kind()
+        self.evaluated.emit(result)
+
+    def _fill_kinds(self, kinds: list[str]) -> None:
+        """Offer ``kinds`` in the 考核对象 choice, keeping the chosen one when it is still offered."""
+        from app.evaluation.run import KIND_LABELS
+
         previous = self.unit_kind.currentData()
         self.unit_kind.blockSignals(True)
         self.unit_kind.clear()
@@ -223,8 +221,6 @@ class EvaluationView(QWidget):
         self.unit_kind.setCurrentIndex(max(0, self.unit_kind.findData(previous)))
         self.unit_kind.setEnabled(len(kinds) > 1)
         self.unit_kind.blockSignals(False)
-        self._show_kind()
-        self.evaluated.emit(result)
 
     def shown_units(self) -> list[UnitResult]:
         """The units of the chosen kind, best first (ranks are per kind)."""
