@@ -42,3 +42,14 @@ def demo_store(demo_store_path, tmp_path):
     store = Store.open(dst)
     yield store
     store.close()
+
+
+@pytest.fixture
+def store_copy(sample_path, tmp_path):
+    """A writable copy of the requesting module's ``sample_path`` store (each wall test module builds its own
+    sample: its size and seed are what its assertions were written for)."""
+    import shutil
+
+    dst = tmp_path / "wall.gpkg"
+    shutil.copy2(sample_path, dst)
+    return dst

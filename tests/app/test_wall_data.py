@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 from datetime import datetime, timedelta
 
@@ -31,13 +30,6 @@ NOW = datetime(2026, 11, 23, 15, 30, tzinfo=CST)
 @pytest.fixture(scope="module")
 def sample_path(tmp_path_factory):
     return build_sample_store(tmp_path_factory.mktemp("wall") / "sample.gpkg", NOW, n_cases=400, seed=3)
-
-
-@pytest.fixture
-def store_copy(sample_path, tmp_path):
-    dst = tmp_path / "wall.gpkg"
-    shutil.copy2(sample_path, dst)
-    return dst
 
 
 def _service(path, **cfg) -> WallDataService:

@@ -4,7 +4,6 @@ exactly what a freshly started wall would show, and it reads in full when it mus
 from __future__ import annotations
 
 import random
-import shutil
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -22,13 +21,6 @@ NOW = datetime(2026, 11, 23, 15, 30, tzinfo=CST)
 @pytest.fixture(scope="module")
 def sample_path(tmp_path_factory):
     return build_sample_store(tmp_path_factory.mktemp("wall-live") / "sample.gpkg", NOW, n_cases=300, seed=11)
-
-
-@pytest.fixture
-def store_copy(sample_path, tmp_path):
-    dst = tmp_path / "wall.gpkg"
-    shutil.copy2(sample_path, dst)
-    return dst
 
 
 def _service(path, clock, **cfg) -> WallDataService:

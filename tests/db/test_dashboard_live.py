@@ -123,6 +123,14 @@ def _check_against_sql(conn: sqlite3.Connection, live: dash.LiveDigest, district
         assert set(zip(got.points.x, got.points.y)) <= set(zip(pts.x, pts.y))
 
 
+def _append(path, seed: int, n: int, spread_days: int, prefix: str) -> None:
+    """Another process files ``n`` new cases over the last ``spread_days`` days, in one transaction."""
+    writer = Store.open(path)
+    with writer.atomic() as conn:
+        append_cases(conn, random.Random(seed), n, NOW, spread_days=spread_days, prefix=prefix)
+    writer.close()
+
+
 batch = st.tuples(
     st.integers(0, 25),  # new cases
     st.sampled_from((0.2, 3.0, 30.0, 60.0)),  # how far back they were reported (days)
@@ -197,10 +205,7 @@ def test_another_store_or_an_older_copy_is_read_in_full(base_path, tmp_path):
     shutil.copy2(base_path, older)
     path = tmp_path / "s.gpkg"
     shutil.copy2(base_path, path)
-    writer = Store.open(path)
-    with writer.atomic() as conn:
-        append_cases(conn, random.Random(1), 30, NOW, spread_days=3, prefix="N")
-    writer.close()
+    _append(path, 1, 30, 3, "N")
     live, reader = _live(path)
     reader.close()
     back = connect(older, readonly=True)
@@ -227,10 +232,7 @@ def test_a_flood_of_events_is_read_in_full(base_path, tmp_path, monkeypatch):
     shutil.copy2(base_path, path)
     live, reader = _live(path)
     monkeypatch.setattr(dash, "FOLD_MIN_EVENTS", 10)
-    writer = Store.open(path)
-    with writer.atomic() as conn:
-        append_cases(conn, random.Random(2), 400, NOW, spread_days=5, prefix="F")
-    writer.close()
+    _append(path, 2, 400, 5, "F")
     assert live.update(reader, last_end=LAST_END) == "full (many changes)"
     _check_against_sql(reader, live, ())
     reader.close()
@@ -246,10 +248,7 @@ def test_empty_store_then_first_cases(tmp_path):
     live, reader = _live(path)
     assert live.digest(TODAY, NOW_S).cases == 0
     assert live.digest(TODAY, NOW_S).by_hour == [0] * 24
-    writer = Store.open(path)
-    with writer.atomic() as conn:
-        append_cases(conn, random.Random(3), 12, NOW, spread_days=1, prefix="E")
-    writer.close()
+    _append(path, 3, 12, 1, "E")
     assert live.update(reader, last_end=LAST_END) == "incremental"
     _check_against_sql(reader, live, ())
     reader.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import datetime
 
 import pytest
@@ -20,13 +19,6 @@ NOW = datetime(2026, 11, 23, 15, 30, tzinfo=CST)
 @pytest.fixture(scope="module")
 def sample_path(tmp_path_factory):
     return build_sample_store(tmp_path_factory.mktemp("wallw") / "sample.gpkg", NOW, n_cases=300, seed=5)
-
-
-@pytest.fixture
-def store_copy(sample_path, tmp_path):
-    dst = tmp_path / "wall.gpkg"
-    shutil.copy2(sample_path, dst)
-    return dst
 
 
 def refresh(qtbot, win, ok=True):

@@ -189,13 +189,13 @@ class EvaluationView(QWidget):
     def _kind_chosen(self) -> None:
         """Another kind was chosen: show it, evaluating it first when this run has not yet."""
         kind = self.unit_kind.currentData()
-        if not self._per_kind and not self._run_key:
+        if self._run_key is None:
             self._show_kind()  # a whole result shown by show_result: filter it
             return
         got = self._per_kind.get(kind)
         if got is not None:
             self._show_per_kind(got)
-        elif self._run_key and kind is not None:
+        elif kind is not None:
             self._evaluate(*self._run_key, kind)
 
     def show_result(self, result: EvaluationResult) -> None:
