@@ -195,15 +195,16 @@ def cases_in_box(
 
 
 def repeat_rows(conn: sqlite3.Connection, start: str, end: str) -> list[tuple[Any, ...]]:
-    """``(case_no, kind, class_code, grid_code, road_class, key_area, reported_at)`` of the non-void cases
-    reported in ``[start, end)`` (registered or still in intake: a repeat is a repeat report)."""
+    """``(case_no, kind, class_code, grid_code, road_class, key_area, reported_at)`` of the cases reported in
+    ``[start, end)`` that were not void at ``end`` (registered or still in intake: a repeat is a repeat
+    report; one voided after the period, e.g. marked a duplicate, was still a report of it)."""
     sql = (
         "SELECT s.case_no, s.kind, s.class_code, s.grid_code, g.road_class, COALESCE(g.key_area, 0), s.reported_at "
         "FROM case_state s LEFT JOIN unit_grid g ON g.code = s.grid_code "
-        "WHERE s.reported_at >= ? AND s.reported_at < ? AND s.status != 'void' "
-        "ORDER BY s.reported_at, s.case_no"
+        "WHERE s.reported_at >= ? AND s.reported_at < ? AND NOT (s.status = 'void' AND "
+        "(s.closed_at IS NULL OR s.closed_at < ?)) ORDER BY s.reported_at, s.case_no"
     )
-    return [tuple(r) for r in conn.execute(sql, (start, end))]
+    return [tuple(r) for r in conn.execute(sql, (start, end, end))]
 
 
 # -- the simulated year ----------------------------------------------------------------------------------

@@ -31,10 +31,25 @@ UNIT_KINDS = (*AREA_COLUMNS, "department", *POSTS, "person", "post", "centre")
 CENTRE_CODE = "centre"  # the whole city as one unit (指挥中心 / 监督中心 schemes)
 
 # Department in force at event ``e`` of case ``s``: cheap for the common single dispatch.
+# (An event before the case's only dispatch belongs to no department: the case had none yet.)
 _DEPT_AT = (
-    "(CASE WHEN s.dispatch_count <= 1 THEN s.department ELSE COALESCE(("
-    "SELECT d.payload_department FROM case_event d WHERE d.case_no = e.case_no "
-    "AND d.action = 'dispatch' AND d.seq <= e.seq ORDER BY d.seq DESC LIMIT 1), s.department) END)"
+    "(CASE WHEN s.dispatch_count <= 1 THEN (CASE WHEN s.dispatched_at <= e.at THEN s.department END) "
+    "ELSE (SELECT d.payload_department FROM case_event d WHERE d.case_no = e.case_no "
+    "AND d.action = 'dispatch' AND d.seq <= e.seq ORDER BY d.seq DESC LIMIT 1) END)"
+)
+# Department of case ``s`` at the instant ``:e`` (the period's end): ``case_state.department`` is the latest
+# dispatch's, so a case dispatched after the end had none yet, and a redispatched one is looked up in its
+# dispatches before the end. A period reads the record as it stood at its end (see ``docs/formulas.md``).
+_DEPT_AS_OF = (
+    "(CASE WHEN s.dispatch_count <= 1 THEN (CASE WHEN s.dispatched_at < :e THEN s.department END) "
+    "ELSE (SELECT d.payload_department FROM case_event d WHERE d.case_no = s.case_no AND d.action = 'dispatch' "
+    "AND d.at < :e ORDER BY d.seq DESC LIMIT 1) END)"
+)
+# When case ``s`` was first dispatched: ``case_state.dispatched_at`` is the latest dispatch, which for a case
+# returned and redispatched after a period's end is later than the dispatch that made it due in the period.
+FIRST_DISPATCH = (
+    "(CASE WHEN s.dispatch_count > 1 THEN (SELECT min(d.at) FROM case_event d WHERE d.case_no = s.case_no "
+    "AND d.action = 'dispatch') ELSE s.dispatched_at END)"
 )
 # The dispatcher whose dispatch was in force at event ``e`` (returns are charged to whoever dispatched).
 _DISPATCHER_AT = (
@@ -91,7 +106,7 @@ def unit_expr(kind: str, *, event: bool = True, charge_dispatcher: bool = False)
     if kind == "centre":
         return f"'{CENTRE_CODE}'"
     if kind == "department":
-        return _DEPT_AT if event else "s.department"
+        return _DEPT_AT if event else _DEPT_AS_OF
     if kind in (*POSTS, "person"):
         if charge_dispatcher and kind in ("dispatcher", "person"):
             return _DISPATCHER_AT
@@ -154,7 +169,7 @@ def _portable(conn: sqlite3.Connection, sql: str) -> str:
     """``sql`` for this store: a store opened read-only before migration 0007 has no generated column
     ``payload_department``, so the queries read the payload itself there (same values, slower)."""
     if "payload_department" in sql and not _has_payload_department(conn):
-        return _PAYLOAD_DEPARTMENT.sub(r"json_extract(\1.payload, '$.department')", sql)
+        sql = _PAYLOAD_DEPARTMENT.sub(r"json_extract(\1.payload, '$.department')", sql)
     return sql
 
 
@@ -390,7 +405,7 @@ def closed_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, *,
     if kind in AREA_COLUMNS or kind in ("department", "centre"):
         cond = f"AND {_ON_TIME_CLOSED}" if on_time else ""
         sql = (
-            f"SELECT {unit_expr(kind, event=False)} AS unit, group_concat(s.case_no) FROM case_state s "
+            f"SELECT {_unit_now(kind)} AS unit, group_concat(s.case_no) FROM case_state s "
             "WHERE s.closed_at >= :s AND s.closed_at < :e AND s.status = 'closed' AND s.self_handled = 0 "
             f"{cond} {flt} GROUP BY unit"
         )
@@ -414,7 +429,7 @@ def closed_pair_text(conn: sqlite3.Connection, kind: str, start: str, end: str,
         cols = _only(["group_concat(s.case_no)", f"group_concat(CASE WHEN {_ON_TIME_CLOSED} THEN s.case_no END)"],
                      which)
         sql = (
-            f"SELECT {unit_expr(kind, event=False)} AS unit, {cols} FROM case_state s "
+            f"SELECT {_unit_now(kind)} AS unit, {cols} FROM case_state s "
             "WHERE s.closed_at >= :s AND s.closed_at < :e AND s.status = 'closed' AND s.self_handled = 0 "
             f"{flt} GROUP BY unit"
         )
@@ -446,16 +461,151 @@ def open_since_by_unit(conn: sqlite3.Connection, kind: str, end: str, cut: str,
     return _grouped(conn, sql, {"e": end, "cut": cut})
 
 
+# -- the record as it stood at an instant ---------------------------------------------------------------
+# 超期未结 at an instant reads ``case_state`` columns that later events change: the handling deadline (an
+# extension, a resumed 挂账, a failed 核查 restarting the handling), the dispatch and department (a return and
+# redispatch) and the suspension. The queries read them as they are now, which is right for every case
+# without such an event after the instant; those few cases are then replayed from their events before the
+# instant and their membership corrected. The events that change what the count reads:
+_CHANGES = (
+    "SELECT x.case_no AS case_no, x.at AS at FROM case_event x {approved} WHERE x.action IN "
+    "('decide_extension', 'decide_suspend') AND json_extract(x.payload, '$.approved') = 1 AND x.at >= :f",
+    "SELECT x.case_no, x.at FROM case_event x {failed} WHERE x.action = 'check' "
+    "AND json_extract(x.payload, '$.passed') = 0 AND x.at >= :f",
+    "SELECT x.case_no, x.at FROM case_event x WHERE x.action = 'resume' AND x.at >= :f",
+    # a redispatch (the first dispatch of a case never changes an instant after it); CROSS JOIN keeps the
+    # planner on the few redispatched cases instead of every dispatch since ``:f``
+    "SELECT d.case_no, d.at FROM case_state s CROSS JOIN case_event d ON d.case_no = s.case_no "
+    "AND d.action = 'dispatch' AND d.at >= :f WHERE s.closed_at >= :f AND s.dispatch_count > 1",
+    "SELECT d.case_no, d.at FROM case_state s CROSS JOIN case_event d ON d.case_no = s.case_no "
+    "AND d.action = 'dispatch' AND d.at >= :f WHERE s.closed_at IS NULL AND s.dispatch_count > 1",
+    # a 作废 (the only way out of 挂账 besides resuming): a case suspended then no longer says so
+    "SELECT x.case_no, x.at FROM case_event x {approved} WHERE x.action = 'decide_void' "
+    "AND json_extract(x.payload, '$.approved') = 1 AND x.at >= :f",
+)
+_REPLAYED = ("dispatch", "decide_extension", "decide_suspend", "resume", "check", "decide_void")
+
+
+def _as_of_fixes(conn: sqlite3.Connection, kind: str, ends: Sequence[str],
+                 flt: str = "") -> list[dict[str, tuple[str | None, str | None]]]:
+    """For each of the ascending ``ends``: ``case → (unit now, unit then)`` of the cases whose 超期未结 at
+    that end the current ``case_state`` gets wrong (``None``: not counted), from their events before it."""
+    out: list[dict[str, tuple[str | None, str | None]]] = [{} for _ in ends]
+    u = _unit_now(kind)
+    if u is None or not ends:
+        return out
+    approved = _indexed(conn, "case_event_approved")
+    failed = _indexed(conn, "case_event_failed_check")
+    union = " UNION ALL ".join(q.format(approved=approved, failed=failed) for q in _CHANGES)
+    # only a case first dispatched before some end that a change came at or after can count differently
+    # there: that test reads one index entry per changed case, before any ``case_state`` row is read
+    k = len(ends)
+    changed = (
+        "SELECT case_no, t, (SELECT min(d.at) FROM case_event d WHERE d.case_no = c.case_no "
+        f"AND d.action = 'dispatch') AS first FROM (SELECT case_no, max(at) AS t FROM ({union}) GROUP BY case_no) c"
+    )
+    sql = (
+        f"SELECT s.case_no, {u}, s.closed_at, c.first, s.handle_deadline, s.status, s.suspended_at, c.t "
+        f"FROM ({changed}) c JOIN case_state s ON s.case_no = c.case_no "
+        f"WHERE {_rank('c.first', 'e', k)} < {_rank('c.t', 'e', k)} {flt}"
+    )
+    params: dict[str, Any] = {f"e{i}": e for i, e in enumerate(ends)}
+    params["f"] = ends[0]
+    todo: dict[str, list[int]] = {}
+    now: dict[str, tuple[Any, ...]] = {}
+    for no, unit, closed, first, deadline, status, suspended_at, t in conn.execute(_portable(conn, sql), params):
+        js = [j for j, e in enumerate(ends)
+              if first is not None and first < e <= t and (closed is None or closed >= e)]
+        if js:
+            todo[no] = js
+            now[no] = (unit, deadline, status, suspended_at)
+    if not todo:
+        return out
+    events: dict[str, list[tuple[Any, ...]]] = {}
+    acts = ",".join(f"'{a}'" for a in _REPLAYED)
+    rows = conn.execute(
+        "SELECT case_no, at, action, payload_department, json_extract(payload, '$.approved'), "
+        "json_extract(payload, '$.passed'), json_type(payload, '$._handle_deadline'), "
+        "json_extract(payload, '$._handle_deadline'), json_extract(payload, '$._stage_deadline') "
+        f"FROM case_event WHERE case_no IN (SELECT value FROM json_each(:cases)) AND action IN ({acts}) "
+        "ORDER BY case_no, seq", {"cases": json.dumps(list(todo))})
+    for row in rows:
+        events.setdefault(row[0], []).append(row[1:])
+    for no, js in todo.items():
+        unit, deadline, status, suspended_at = now[no]
+        for j in js:
+            e = ends[j]
+            counted = deadline is not None and deadline < e and not (status == "suspended" and suspended_at is not None
+                                                                      and suspended_at < e)
+            then = _overdue_then(events.get(no, []), e, kind, unit)
+            was = unit if counted else None
+            if was != then:
+                out[j][no] = (was, then)
+    return out
+
+
+def _overdue_then(events: Sequence[tuple[Any, ...]], end: str, kind: str, unit: str | None) -> str | None:
+    """The unit a case counted 超期未结 in at ``end`` (``None``: it did not), replaying its ``events``
+    (in order) before ``end`` as the workflow engine projects them onto ``case_state``."""
+    dispatched, dept, deadline, suspended = False, None, None, False
+    for at, action, department, approved, passed, has_deadline, new_deadline, stage_deadline in events:
+        if at >= end:
+            continue
+        if action == "dispatch":
+            dispatched, dept = True, department
+        if has_deadline is not None:
+            deadline = new_deadline
+        elif action == "dispatch":  # a record written without ``_handle_deadline``: the handle stage's
+            deadline = stage_deadline
+        if action == "decide_suspend" and approved == 1:
+            suspended = True
+        elif action == "resume":
+            suspended = False
+    if not dispatched or deadline is None or not deadline < end or suspended:
+        return None
+    return dept if kind == "department" else unit
+
+
+def _patch(texts: Texts, fixes: dict[str, tuple[str | None, str | None]]) -> Texts:
+    """``texts`` with each fixed case moved from the unit it is counted in now to the one it counted in
+    then (or dropped, or added). A number is removed as the pieces a comma inside it splits it into, which
+    is what every list of it is compared as (``_split``)."""
+    if not fixes:
+        return texts
+    out = dict(texts)
+    for no, (was, then) in fixes.items():
+        if was is not None and was in out:
+            pieces = out[was].split(",")
+            for piece in no.split(","):
+                pieces.remove(piece)
+            if pieces:
+                out[was] = ",".join(pieces)
+            else:
+                del out[was]
+        if then is not None:
+            out[then] = f"{out[then]},{no}" if out.get(then) else no
+    return out
+
+
+def _unit_now(kind: str) -> str | None:
+    """The unit column of a case as ``case_state`` holds it now (a department: its latest dispatch's); the
+    "open at an instant" counts read it and correct the few cases it is wrong for (:func:`_as_of_fixes`)."""
+    return "s.department" if kind == "department" else unit_expr(kind, event=False)
+
+
 def overdue_open_by_unit(conn: sqlite3.Connection, kind: str, end: str, flt: str = "") -> dict[str, list[str]]:
-    """Cases open at ``end`` (dispatched, not closed or voided, not suspended) past their handling deadline."""
-    u = unit_expr(kind, event=False)
+    """Cases open at ``end`` (dispatched, not closed or voided, not suspended) past their handling deadline,
+    as the record stood at ``end``: a deadline extended, a case redispatched or a 挂账 resumed after ``end``
+    does not change it (:func:`_as_of_fixes`)."""
+    u = _unit_now(kind)
     if u is None:
         return {}
     inner = _open_at(":e", f"SELECT {u} AS unit, s.case_no AS case_no",
-                     "AND s.dispatched_at < :e AND s.handle_deadline < :e "
+                     f"AND {FIRST_DISPATCH} < :e AND s.handle_deadline < :e "
                      f"AND NOT (s.status = 'suspended' AND s.suspended_at < :e) {flt}")
     sql = f"SELECT unit, group_concat(case_no) FROM ({inner}) GROUP BY unit"
-    return _grouped(conn, sql, {"e": end})
+    texts = _grouped_text(conn, sql, {"e": end})
+    return _lists(_patch(texts, _as_of_fixes(conn, kind, [end], flt)[0]))
 
 
 def due_to_handle_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str,
@@ -479,7 +629,7 @@ def due_to_handle_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: 
     u = unit_expr(kind, event=False)
     if u is None:
         return {}
-    inner = _open_at(":s", f"SELECT {u} AS unit, s.case_no AS case_no", f"AND s.dispatched_at < :e {flt}")
+    inner = _open_at(":s", f"SELECT {u} AS unit, s.case_no AS case_no", f"AND {FIRST_DISPATCH} < :e {flt}")
     sql = f"SELECT unit, group_concat(case_no) FROM ({inner}) GROUP BY unit"
     return _grouped(conn, sql, {"s": start, "e": end})
 
@@ -552,22 +702,23 @@ def overdue_open_by_periods(conn: sqlite3.Connection, kind: str, ends: Sequence[
     and due before end j (a test on index columns); those count from the first end after both their
     dispatch and their deadline, and a suspended one up to its suspension."""
     k = len(ends)
-    u = unit_expr(kind, event=False)
+    u = _unit_now(kind)
     if u is None or not k:
         return [{} for _ in ends]
-    lo = f"max({_rank('s.dispatched_at', 'e', k)}, {_rank('s.handle_deadline', 'e', k)})"
+    lo = f"max({_rank(FIRST_DISPATCH, 'e', k)}, {_rank('s.handle_deadline', 'e', k)})"
     susp = f"{_rank('s.suspended_at', 'e', k)} - 1"
 
     def branch(cond: str, j: int) -> str:
         return (f"SELECT {lo} AS lo, CASE WHEN s.status = 'suspended' THEN min({j}, {susp}) ELSE {j} END AS hi, "
                 f"{u} AS unit, s.case_no AS case_no FROM case_state s "
-                f"WHERE {cond} AND s.dispatched_at < :e{j} AND s.handle_deadline < :e{j} {flt}")
+                f"WHERE {cond} AND {FIRST_DISPATCH} < :e{j} AND s.handle_deadline < :e{j} {flt}")
 
     inner = " UNION ALL ".join([branch(_closed_in(j, k, "e"), j) for j in range(k)]
                                + [branch("s.closed_at IS NULL", k - 1)])
     sql = f"SELECT lo, hi, unit, group_concat(case_no) FROM ({inner}) WHERE lo <= hi GROUP BY lo, hi, unit"
     parts = _runs(conn, sql, {f"e{i}": e for i, e in enumerate(ends)}, k)
-    return [{u: ",".join(t) for u, t in p.items()} for p in parts]
+    fixes = _as_of_fixes(conn, kind, ends, flt)
+    return [_patch({u: ",".join(t) for u, t in p.items()}, f) for p, f in zip(parts, fixes)]
 
 
 def _due_rows(kind: str, flt: str) -> tuple[str, str] | None:
@@ -577,6 +728,12 @@ def _due_rows(kind: str, flt: str) -> tuple[str, str] | None:
         return "s.department", f"AND s.dispatch_count = 1 {flt}"
     u = unit_expr(kind, event=False)
     return None if u is None else (u, flt)
+
+
+def _dispatched_col(kind: str) -> str:
+    """The dispatch time :func:`_due_rows` rows are sliced by: a department's rows are dispatched once, so
+    theirs is ``dispatched_at``; an area's may have been redispatched after a period, so the first one."""
+    return "s.dispatched_at" if kind == "department" else FIRST_DISPATCH
 
 
 def due_to_handle_closed_in(conn: sqlite3.Connection, kind: str, periods: Sequence[tuple[str, str]], j: int,
@@ -589,8 +746,9 @@ def due_to_handle_closed_in(conn: sqlite3.Connection, kind: str, periods: Sequen
         return {}
     u, where = rows
     k = len(periods)
-    after = f"AND s.dispatched_at >= :e{j - 1} " if j > 0 else ""
-    where = f"{after}AND s.dispatched_at < :e{j} {where}"
+    d = _dispatched_col(kind)
+    after = f"AND {d} >= :e{j - 1} " if j > 0 else ""
+    where = f"{after}AND {d} < :e{j} {where}"
     select = f"SELECT {u} AS unit, s.case_no AS case_no FROM case_state s WHERE"
     inner = f"{select} {_closed_in(j, k)} {where}"
     if j == k - 1:
@@ -612,11 +770,12 @@ def due_to_handle_carried(conn: sqlite3.Connection, kind: str, periods: Sequence
     rows = _due_rows(kind, flt)
     if rows is not None and k > 1:
         u, where = rows
-        lo = _rank("s.dispatched_at", "e", k)
+        d = _dispatched_col(kind)
+        lo = _rank(d, "e", k)
         branches = [f"SELECT {lo} AS lo, {j} AS hi, {u} AS unit, s.case_no AS case_no FROM case_state s "
-                    f"WHERE {_closed_in(j, k)} AND s.dispatched_at < :e{j - 1} {where}" for j in range(1, k)]
+                    f"WHERE {_closed_in(j, k)} AND {d} < :e{j - 1} {where}" for j in range(1, k)]
         branches.append(f"SELECT {lo} AS lo, {k - 1} AS hi, {u} AS unit, s.case_no AS case_no FROM case_state s "
-                        f"WHERE s.closed_at IS NULL AND s.dispatched_at < :e{k - 2} {where}")
+                        f"WHERE s.closed_at IS NULL AND {d} < :e{k - 2} {where}")
         sql = f"SELECT lo, hi, unit, group_concat(case_no) FROM ({' UNION ALL '.join(branches)}) GROUP BY lo, hi, unit"
         parts = _runs(conn, sql, params, k)
     if kind == "department" and k:
@@ -647,7 +806,23 @@ def due_to_handle_by_periods(conn: sqlite3.Connection, kind: str, periods: Seque
             for j in range(len(periods))]
 
 
-HANDLED_ON_TIME = "AND (s.handle_deadline IS NULL OR e.at <= s.handle_deadline)"
+# The handling deadline in force at event ``e``: ``case_state.handle_deadline`` when nothing can have moved
+# it since ``e`` (the deadline never moved: no redispatch, extension, failed 核查 restarting the handling or
+# 挂账; or ``e`` is the case's last handling and the case has not gone back to handling), else the one the last
+# event before ``e`` recorded (``_handle_deadline``; a dispatch written without it, its handle stage's
+# ``_stage_deadline``). A handling late when it happened stays late when the deadline is moved afterwards.
+_DEADLINE_MOVED = ("(s.dispatch_count > 1 OR s.rework_count > 0 OR s.extension_count > 0 "
+                   "OR COALESCE(s.suspended_hours, 0) != 0 OR s.suspended_at IS NOT NULL)")
+DEADLINE_AT_EVENT = (
+    f"(CASE WHEN NOT {_DEADLINE_MOVED} OR (e.at = s.handled_at "
+    "AND s.status IN ('handled', 'checking', 'closing', 'closed')) THEN s.handle_deadline ELSE ("
+    "SELECT CASE WHEN json_type(p.payload, '$._handle_deadline') IS NOT NULL "
+    "THEN json_extract(p.payload, '$._handle_deadline') ELSE json_extract(p.payload, '$._stage_deadline') END "
+    "FROM case_event p WHERE p.case_no = e.case_no AND p.seq < e.seq "
+    "AND p.action IN ('dispatch', 'decide_extension', 'resume', 'check') AND (p.action = 'dispatch' "
+    "OR json_type(p.payload, '$._handle_deadline') IS NOT NULL) ORDER BY p.seq DESC LIMIT 1) END)"
+)
+HANDLED_ON_TIME = f"AND e.at <= COALESCE({DEADLINE_AT_EVENT}, e.at)"
 
 
 def handled_on_time_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str,
@@ -736,17 +911,24 @@ def missed_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str, fl
     return _grouped(conn, sql, {"s": start, "e": end})
 
 
-def case_units(conn: sqlite3.Connection, kind: str, case_nos: Sequence[str], flt: str = "") -> dict[str, str]:
-    """The unit of each case for a case-level count (location, or the case's department/reporter)."""
+def case_units(conn: sqlite3.Connection, kind: str, case_nos: Sequence[str], flt: str = "",
+               end: str | None = None) -> dict[str, str]:
+    """The unit of each case for a case-level count (location, or the case's department/reporter); a
+    department is the one the case had at ``end`` (none before its dispatch), or its latest without ``end``."""
     if kind in (*POSTS, "person"):
         u = "s.reporter_id"
     else:
         u = unit_expr(kind, event=False) or "NULL"
     out: dict[str, str] = {}
+    if end is None and kind == "department":
+        u = _unit_now(kind) or "NULL"
     for i in range(0, len(case_nos), 500):
         chunk = list(case_nos[i:i + 500])
-        marks = ",".join("?" for _ in chunk)
-        for no, unit in conn.execute(f"SELECT s.case_no, {u} FROM case_state s WHERE s.case_no IN ({marks}) {flt}", chunk):
+        params: dict[str, Any] = {f"c{j}": no for j, no in enumerate(chunk)}
+        params["e"] = end
+        marks = ",".join(f":c{j}" for j in range(len(chunk)))
+        for no, unit in conn.execute(f"SELECT s.case_no, {u} FROM case_state s WHERE s.case_no IN ({marks}) {flt}",
+                                     params):
             if unit is not None:
                 out[no] = str(unit)
     return out

@@ -319,6 +319,21 @@ CREATE INDEX IF NOT EXISTS case_event_dispatch_seq ON case_event(case_no, seq, p
     )
 
 
+def _evaluation_handle_cover(conn: sqlite3.Connection) -> None:
+    """按期处置 compares each handling with the deadline in force when it happened. For most cases that is the
+    deadline ``case_state`` holds now; the counters of redispatches, extensions, reworks and suspensions say
+    when it may not be (``db.evaluation_repo.DEADLINE_AT_EVENT``). The widened cover index keeps that test
+    and the department of the event in the index, as 0010 did for the plain deadline (a virtual generated
+    column would not: SQLite reads the table row for one even when an index holds it)."""
+    gpkg.exec_script(conn,
+        """
+DROP INDEX IF EXISTS case_state_handle_cover;
+CREATE INDEX case_state_handle_cover ON case_state(case_no, dispatch_count, department, handle_deadline,
+    dispatched_at, handled_at, status, rework_count, extension_count, suspended_hours, suspended_at);
+"""
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_base", _base),
     Migration("0002_cases", _cases),
@@ -330,4 +345,5 @@ MIGRATIONS: list[Migration] = [
     Migration("0008_unit_attribute", _unit_attribute),
     Migration("0009_time_limit_source", _time_limit_source),
     Migration("0010_evaluation_handle_indexes", _evaluation_handle_indexes),
+    Migration("0011_evaluation_handle_cover", _evaluation_handle_cover),
 ]

@@ -222,7 +222,7 @@ def _repeat_cases(c: Ctx) -> Counts:
         kw["exclude_class_names"] = tuple(opts["exclude_class_names"])
     groups = repeat_groups(c.store, c.s, c.e, RepeatRule(**kw))
     nos = [no for g in groups for no in g.case_nos]
-    units = repo.case_units(c.conn, c.kind, nos, c.flt)
+    units = repo.case_units(c.conn, c.kind, nos, c.flt, end=c.e)
     out: Counts = {}
     for no in nos:
         if no in units:

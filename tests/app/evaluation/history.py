@@ -26,10 +26,13 @@ def at(day: str, hm: str = "09:00") -> str:
 class History:
     """Writes districts, departments and cases; every method is one transaction."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, cutoff: str | None = None) -> None:
         self.store = store
         self.conn = store.conn
         self.prev = "0" * 64
+        # events at or after ``cutoff`` are not written (nor their state change): the store then holds the
+        # record as it stood at that instant, which is what an evaluation of an earlier period must see
+        self.cutoff = cutoff
 
     def base(self) -> History:
         with self.store.atomic() as c:
@@ -60,6 +63,8 @@ class History:
 
     def event(self, case_no: str, when: str, action: str, actor: str, role: str, payload: dict[str, Any],
               state: dict[str, Any]) -> None:
+        if self.cutoff is not None and when >= self.cutoff:
+            return
         text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         with self.store.atomic() as c:
             seq = int(c.execute("SELECT COALESCE(max(seq), 0) + 1 FROM case_event").fetchone()[0])
@@ -88,6 +93,8 @@ class CaseBuilder:
                          kind=kind)
         self.dispatches = 0
         self.reworks = 0
+        self.extensions = 0
+        self.suspended_hours = 0.0
         if reported:
             self.report(reported)
 
@@ -126,14 +133,15 @@ class CaseBuilder:
                         status="accepted" if passed else "void")
 
     def reject(self, when: str, by: str = "lead1") -> CaseBuilder:
-        return self._ev(when, "reject", by, "shift_lead", status="void")
+        return self._ev(when, "reject", by, "shift_lead", status="void", closed_at=when)  # terminal, as the engine
 
     def register(self, when: str, by: str = "lead1") -> CaseBuilder:
         return self._ev(when, "register", by, "shift_lead", status="registered", registered_at=when)
 
     def dispatch(self, when: str, department: str, deadline: str, by: str = "disp1") -> CaseBuilder:
         self.dispatches += 1
-        return self._ev(when, "dispatch", by, "dispatcher", {"department": department}, status="dispatched",
+        return self._ev(when, "dispatch", by, "dispatcher", {"department": department, "_handle_deadline": deadline},
+                        status="dispatched",
                         department=department, dispatched_at=when, handle_deadline=deadline,
                         dispatch_count=self.dispatches)
 
@@ -143,11 +151,17 @@ class CaseBuilder:
     def send_check(self, when: str, by: str = "op1") -> CaseBuilder:
         return self._ev(when, "send_check", by, "intake", status="checking")
 
-    def check(self, when: str, passed: bool = True, by: str = "insp1") -> CaseBuilder:
+    def check(self, when: str, passed: bool = True, by: str = "insp1", deadline: str | None = None) -> CaseBuilder:
+        """核查; a failed one sends the case back to 处置, where the engine starts a new handling deadline
+        (``deadline``, recorded as ``_handle_deadline``; without it the old deadline stays)."""
+        payload: dict[str, Any] = {"passed": passed}
+        state: dict[str, Any] = {}
         if not passed:
             self.reworks += 1
-        return self._ev(when, "check", by, "inspector", {"passed": passed},
-                        status="closing" if passed else "dispatched", rework_count=self.reworks)
+            if deadline is not None:
+                state["handle_deadline"] = payload["_handle_deadline"] = deadline
+        return self._ev(when, "check", by, "inspector", payload,
+                        status="closing" if passed else "dispatched", rework_count=self.reworks, **state)
 
     def close(self, when: str, by: str = "lead1") -> CaseBuilder:
         return self._ev(when, "close", by, "shift_lead", status="closed", closed_at=when)
@@ -155,14 +169,23 @@ class CaseBuilder:
     def extend(self, when: str, until: str, approved: bool = True, by: str = "disp1") -> CaseBuilder:
         self._ev(when, "request_extension", "dept", "department", pending_request="extension")
         state: dict[str, Any] = {"pending_request": None}
-        if approved:
-            state["handle_deadline"] = until
-        return self._ev(when, "decide_extension", by, "dispatcher", {"approved": approved, "until": until}, **state)
+        payload: dict[str, Any] = {"approved": approved, "until": until}
+        if approved:  # the engine records the new deadline as ``_handle_deadline``
+            state["handle_deadline"] = payload["_handle_deadline"] = until
+            self.extensions += 1
+            state["extension_count"] = self.extensions
+        return self._ev(when, "decide_extension", by, "dispatcher", payload, **state)
 
     def suspend(self, when: str, by: str = "disp1") -> CaseBuilder:
         self._ev(when, "request_suspend", "dept", "department", pending_request="suspend")
         return self._ev(when, "decide_suspend", by, "dispatcher", {"approved": True}, status="suspended",
                         suspended_at=when, pending_request=None)
+
+    def resume(self, when: str, deadline: str, by: str = "disp1") -> CaseBuilder:
+        """挂账恢复: the engine moves the handling deadline by the stopped time (``deadline`` here)."""
+        self.suspended_hours += 1.0  # any positive stopped time: the engine adds the real one
+        return self._ev(when, "resume", by, "dispatcher", {"_handle_deadline": deadline}, status="dispatched",
+                        suspended_at=None, handle_deadline=deadline, suspended_hours=self.suspended_hours)
 
     def return_(self, when: str, approved: bool = True, by: str = "disp1") -> CaseBuilder:
         self._ev(when, "request_return", "dept", "department", status="return_requested")
@@ -181,4 +204,4 @@ class CaseBuilder:
     def void(self, when: str) -> CaseBuilder:
         self._ev(when, "request_void", "op1", "intake", pending_request="void")
         return self._ev(when, "decide_void", "lead1", "shift_lead", {"approved": True}, status="void",
-                        pending_request=None)
+                        pending_request=None, closed_at=when, suspended_at=None)

@@ -23,7 +23,7 @@ A, B = "320302", "320303"
 KINDS = ["district", "street", "community", "grid", "department", "inspector", "intake", "shift_lead", "dispatcher",
          "person", "post", "centre"]
 FATES = ["on_time", "late", "open", "rework", "redispatch", "extended", "suspended", "rejected", "self", "void",
-         "registered", "odd_close", "handle_only"]
+         "registered", "odd_close", "handle_only", "late_extension", "resumed", "late_redispatch"]
 SOURCES = ["inspector", "hotline_12345", "hotline_12319", "public", "media"]
 MONTHS = ["2026-08", "2026-09", "2026-10", "2026-11", "2026-12"]
 # filtered names exercise every filter through the batch queries as well
@@ -48,9 +48,10 @@ case = st.tuples(st.integers(0, 4), st.one_of(st.just(1), st.integers(1, 28)), s
                  st.sampled_from(["00:00", "09:30", "23:59"]))
 
 
-def build(store: Store, cases: list[tuple[Any, ...]], odd_numbers: bool = False) -> None:
-    """A history over August–December 2026 (and a little after): every fate the indicators distinguish."""
-    h = History(store).base()
+def build(store: Store, cases: list[tuple[Any, ...]], odd_numbers: bool = False, cutoff: str | None = None) -> None:
+    """A history over August–December 2026 (and a little after): every fate the indicators distinguish.
+    With ``cutoff`` only the events before that instant are written (the record as it stood then)."""
+    h = History(store, cutoff).base()
     with store.atomic() as c:
         c.execute("UPDATE unit_grid SET key_area = 1 WHERE code = '320302001001002'")
     for i, (month, day, fate, district, source, dept, dept2, delay, hm) in enumerate(cases):
@@ -83,7 +84,23 @@ def build(store: Store, cases: list[tuple[Any, ...]], odd_numbers: bool = False)
         if fate == "open":
             continue
         if fate == "suspended":
-            c.suspend(at(later, "08:00"))
+            c.suspend(at(later, "23:00"))
+            continue
+        if fate in ("resumed", "late_redispatch", "late_extension"):
+            # the change comes days or weeks after the dispatch (often after a month's end), in time order
+            mid = _day(month, day + 1 + delay // 2)
+            if fate == "resumed":
+                c.suspend(at(_day(month, day + 1), "08:00"))
+                c.resume(at(mid, "08:30"), deadline=at(_day(month, day + delay // 2 + 5), "09:00"))
+            elif fate == "late_redispatch":
+                c.return_(at(mid, "11:00"))
+                c.dispatch(at(mid, "12:00"), dept2, deadline=at(_day(month, day + delay // 2 + 4), "12:00"),
+                           by="disp2")
+            else:
+                c.extend(at(mid, "10:00"), until=at(_day(month, day + delay + 20), "17:00"))
+            done = _day(month, day + delay + 2)
+            c.handle(at(done, "15:00")).send_check(at(done, "16:00")).check(at(done, "16:10"))
+            c.close(at(_day(month, day + delay + 3), "09:00"))
             continue
         if fate == "redispatch":
             c.return_(at(d, "11:00"))
@@ -93,8 +110,9 @@ def build(store: Store, cases: list[tuple[Any, ...]], odd_numbers: bool = False)
         handled = at(d, "15:00") if fate in ("on_time", "redispatch", "extended") else at(later, "15:00")
         c.handle(handled)
         if fate == "rework":
-            c.send_check(at(later, "15:10")).check(at(later, "15:20"), passed=False)
-            c.handle(at(_day(month, day + delay + 2), "10:00"))
+            c.send_check(at(later, "15:10")).check(at(later, "15:20"), passed=False,
+                                                  deadline=at(_day(month, day + delay + 3), "15:20"))
+            c.handle(at(later, "15:40"))
         if fate == "odd_close":  # timestamps not in the canonical form: compared as text, like the reference
             c.close(f"{MONTHS[min(month + 1, 4)]}")
             continue
