@@ -22,6 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--unit", default=None, help="考核对象类型 unit kind: district street department inspector …")
     p.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
     p.add_argument("--publish", action="store_true", help="发布并冻结结果 / publish (freeze) the result")
+    p.add_argument("--recompute", action="store_true",
+                   help="季度/年度汇总时重新计算已发布的月份 / roll up from recomputed months, not the published ones")
     p.add_argument("--by", default="", help="发布人 who publishes (with --publish)")
     p.add_argument("--cases", type=int, default=5, help="每项最多列出的案件数 cases listed per item (table), default 5")
 
@@ -82,11 +84,14 @@ def render_table(result: EvaluationResult, title: str, period_label: str, uncomp
     return "\n".join(lines)
 
 
-def to_json(result: EvaluationResult, uncomputed: list[str], published: int | None = None) -> dict[str, Any]:
+def to_json(result: EvaluationResult, uncomputed: list[str], published: int | None = None,
+            published_months: list[tuple[str, int]] | None = None) -> dict[str, Any]:
     data = result.to_dict()
     data["uncomputed_indicators"] = uncomputed
     if published is not None:
         data["published_run"] = published
+    if published_months:
+        data["published_months"] = [{"period": k, "run": run_id} for k, run_id in published_months]
     return data
 
 
@@ -102,11 +107,15 @@ def run(args: argparse.Namespace) -> int:
     except PeriodError as exc:
         print(f"用法错误 usage error: {exc}", file=sys.stderr)
         return 2
+    if args.publish and args.recompute:
+        print("用法错误 usage error: --recompute 不能与 --publish 同用 (a published roll-up reads the published "
+              "months; publish the months again first)", file=sys.stderr)
+        return 2
     store = open_store(args.store)
     if store is None:
         return 1
     try:
-        ev = evaluate_full(store, args.scheme, period, args.unit)
+        ev = evaluate_full(store, args.scheme, period, args.unit, recompute=args.recompute)
         run_id = None
         if args.publish:
             run_id = publish(store, args.scheme, period, args.unit, by=args.by or None)
@@ -119,9 +128,13 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.json:
-        print(json.dumps(to_json(ev.result, ev.uncomputed, run_id), ensure_ascii=False, indent=1))
+        print(json.dumps(to_json(ev.result, ev.uncomputed, run_id, ev.published_months), ensure_ascii=False, indent=1))
     else:
         print(render_table(ev.result, ev.scheme.name, period.label, ev.uncomputed, args.cases))
+        if ev.published_months:
+            used = "、".join(f"{k} (#{run_id})" for k, run_id in ev.published_months)
+            print(f"\n月度得分取自已发布的考核结果 monthly scores from published runs: {used}"
+                  "（--recompute 重新计算 / to recompute them）")
         if run_id is not None:
             print(f"\n已发布 published: evaluation_run #{run_id}")
     return 0

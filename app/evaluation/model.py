@@ -144,6 +144,19 @@ class EvaluationResult:
             "missing_manual": [list(m) for m in self.missing_manual],
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvaluationResult:
+        """The result :meth:`to_dict` (or a published run's stored JSON) describes: a published month read
+        back for a roll-up gives exactly what scoring it again would, down to :meth:`to_json`."""
+        units = []
+        for u in data["units"]:
+            items = [ItemResult(**{**it, "cases": tuple(it.get("cases", ()))}) for it in u["items"]]
+            units.append(UnitResult(**{**u, "items": items, "notes": list(u.get("notes", ())),
+                                       "indicators": dict(u.get("indicators", {})),
+                                       "attributes": dict(u.get("attributes", {}))}))
+        return cls(data["scheme"], data.get("scheme_version", ""), data["period"], data.get("unit_kind", ""),
+                   units, [(str(a), str(b)) for a, b in data.get("missing_manual", ())])
+
     def to_json(self) -> str:
         """Deterministic JSON (sorted keys) so that a re-run can be compared with a published run."""
         return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)

@@ -80,6 +80,8 @@ class Evaluation:
     period: Period
     scheme: Scheme
     uncomputed: list[str] = field(default_factory=list)  # indicators named by the scheme, not computable
+    # months of a roll-up taken from their published runs, as (period, run id): the figures announced
+    published_months: list[tuple[str, int]] = field(default_factory=list)
 
 
 def scheme_file(scheme: Scheme, scheme_id: str) -> Path:
@@ -429,13 +431,16 @@ def _revisions(scheme_id: str, unit_kind: str | None) -> Revision:
 
 def _score_periods(store: Store, scheme: Scheme, kinds: Sequence[str], periods: Sequence[Period],
                    uncomputed: list[str], progress: Progress | None = None,
-                   workers: int = 1, revision: Revision | None = None) -> list[EvaluationResult]:
+                   workers: int = 1, revision: Revision | None = None,
+                   given: dict[str, EvaluationResult] | None = None) -> list[EvaluationResult]:
     """Score base periods in order; when the scheme needs them (yearly bonus cap, negative carry-over,
     N periods running) each is scored with the results of the periods before it, computed the same way.
 
     ``revision`` gives the rules of each period when the scheme has several revisions (a month is scored by
     the rules in force that month); without it every period is scored by ``scheme`` over ``kinds``. The
-    periods under one revision are fetched as one batch."""
+    periods under one revision are fetched as one batch. A period in ``given`` (a published month) is not
+    scored: its result is taken as it is, also as an earlier period of the ones after it."""
+    given = given or {}
     if not periods:
         return []
     progress = progress or Progress()
@@ -460,11 +465,16 @@ def _score_periods(store: Store, scheme: Scheme, kinds: Sequence[str], periods: 
             j += 1
         rev, rev_kinds = rules[i]
         part = progress.sub(i / len(plan), j / len(plan)) if (i, j) != (0, len(plan)) else progress
-        fetched = _prefetch(store, rev, rev_kinds, [p for p, _ in plan[i:j]], part, workers)
+        todo = [p for p, _ in plan[i:j] if p.key not in given]
+        fetched = _prefetch(store, rev, rev_kinds, todo, part, workers) if todo else _nothing()
         with closing(fetched):
-            for (p, wanted), (units, unknown) in zip(plan[i:j], fetched):
-                uncomputed.extend(n for n in unknown if n not in uncomputed)
-                res = score(rev, p.key, units, manual_entries(store, rev.id, p), earlier=earlier)
+            for p, wanted in plan[i:j]:
+                if p.key in given:
+                    res = given[p.key]
+                else:
+                    units, unknown = next(fetched)
+                    uncomputed.extend(n for n in unknown if n not in uncomputed)
+                    res = score(rev, p.key, units, manual_entries(store, rev.id, p), earlier=earlier)
                 earlier.append(res)
                 if wanted:
                     out.append(res)
@@ -472,9 +482,37 @@ def _score_periods(store: Store, scheme: Scheme, kinds: Sequence[str], periods: 
     return out
 
 
+def _nothing() -> Generator[UnitsOfPeriod, None, None]:
+    yield from ()
+
+
+def published_months(store: Store, scheme_id: str, scheme: Scheme, months: Sequence[Period],
+                     unit_kind: str | None) -> dict[str, tuple[EvaluationResult, repo.EvaluationRunRow]]:
+    """The latest published run of each month, for the same scheme and unit kind, whose rules are still the
+    revision in force for that month (a revision reaching back over a month makes it be scored again)."""
+    out: dict[str, tuple[EvaluationResult, repo.EvaluationRunRow]] = {}
+    for m in months:
+        row = repo.latest_run(store.conn, scheme.id, m.key, unit_kind)
+        if row is None:
+            continue
+        try:
+            rev = load_scheme(scheme_id, m)
+        except SchemeError:
+            continue
+        if rev.version == row.scheme_version and row.results.get("period") == m.key:
+            out[m.key] = (EvaluationResult.from_dict(row.results), row)
+    return out
+
+
 def evaluate_full(store: Store, scheme_id: str, period: str | Period, unit_kind: str | None = None,
-                  progress: Progress | None = None, workers: int | None = None) -> Evaluation:
+                  progress: Progress | None = None, workers: int | None = None,
+                  recompute: bool = False) -> Evaluation:
     """Evaluate and keep the side information (period, scheme, indicators that could not be computed).
+
+    A quarter or year is rolled up from its months, and a month that has been **published** (for the same
+    scheme and unit kind, under the rules still in force for it) enters as published: the annual score is
+    built from the monthly bulletins the districts were given, not from a recomputation of them (``verify``
+    says when a published month's inputs have changed since). ``recompute`` scores every month afresh.
 
     ``workers`` threads compute the months of a roll-up (default :data:`PREFETCH_WORKERS`; 1 = in order on
     this connection, which :func:`publish` uses so that every month reads the same snapshot as the inputs
@@ -497,10 +535,12 @@ def evaluate_full(store: Store, scheme_id: str, period: str | Period, unit_kind:
     months = _months_with_data(store, scheme, p)
     progress.check()
     progress.report(0.0, f"计算 {months[0].label}")
-    monthly = _score_periods(store, scheme, kinds, months, uncomputed, progress.sub(0.0, 0.95), workers, revision)
+    used = {} if recompute else published_months(store, scheme_id, scheme, months, unit_kind)
+    monthly = _score_periods(store, scheme, kinds, months, uncomputed, progress.sub(0.0, 0.95), workers, revision,
+                             given={k: res for k, (res, _row) in used.items()})
     result = roll_up(scheme, p.key, monthly, manual_entries(store, scheme.id, p))
     progress.report(1.0, "完成")
-    return Evaluation(result, p, scheme, uncomputed)
+    return Evaluation(result, p, scheme, uncomputed, [(k, row.id) for k, (_res, row) in sorted(used.items())])
 
 
 def evaluate(store: Store, scheme_id: str, period: str | Period, unit_kind: str | None = None) -> EvaluationResult:
@@ -591,11 +631,16 @@ def inputs_hash(store: Store, scheme: Scheme, scheme_id: str, period: Period, un
         for r in repo.score_entries(store.conn, scheme.id, keys)
     ]
     attrs = [list(r[1:6]) for r in repo.unit_attribute_rows(store.conn, unit_kind, scheme.id)]
-    doc = {
+    doc: dict[str, Any] = {
         "events": [n, last, chain], "entries": entries, "attributes": attrs, "scheme": scheme.id,
         "version": scheme.version,
         "scheme_sha256": _sha256_file(scheme_file(scheme, scheme_id)), "period": period.key, "unit_kind": unit_kind,
     }
+    if scheme.rollup(period.kind) is not None and period.kind not in (scheme.period, "custom"):
+        # a roll-up reads its published months as they were published: which runs is an input too
+        used = published_months(store, scheme_id, scheme, _months_with_data(store, scheme, period), unit_kind)
+        if used:
+            doc["published_months"] = [[k, row.id, row.inputs_hash] for k, (_res, row) in sorted(used.items())]
     return hashlib.sha256(json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
