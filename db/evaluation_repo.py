@@ -464,79 +464,61 @@ def open_since_by_unit(conn: sqlite3.Connection, kind: str, end: str, cut: str,
 # -- the record as it stood at an instant ---------------------------------------------------------------
 # 超期未结 at an instant reads ``case_state`` columns that later events change: the handling deadline (an
 # extension, a resumed 挂账, a failed 核查 restarting the handling), the dispatch and department (a return and
-# redispatch) and the suspension. The queries read them as they are now, which is right for every case
-# without such an event after the instant; those few cases are then replayed from their events before the
-# instant and their membership corrected. The events that change what the count reads:
-_CHANGES = (
-    "SELECT x.case_no AS case_no, x.at AS at FROM case_event x {approved} WHERE x.action IN "
-    "('decide_extension', 'decide_suspend') AND json_extract(x.payload, '$.approved') = 1 AND x.at >= :f",
-    "SELECT x.case_no, x.at FROM case_event x {failed} WHERE x.action = 'check' "
-    "AND json_extract(x.payload, '$.passed') = 0 AND x.at >= :f",
-    "SELECT x.case_no, x.at FROM case_event x WHERE x.action = 'resume' AND x.at >= :f",
-    # a redispatch (the first dispatch of a case never changes an instant after it); CROSS JOIN keeps the
-    # planner on the few redispatched cases instead of every dispatch since ``:f``
-    "SELECT d.case_no, d.at FROM case_state s CROSS JOIN case_event d ON d.case_no = s.case_no "
-    "AND d.action = 'dispatch' AND d.at >= :f WHERE s.closed_at >= :f AND s.dispatch_count > 1",
-    "SELECT d.case_no, d.at FROM case_state s CROSS JOIN case_event d ON d.case_no = s.case_no "
-    "AND d.action = 'dispatch' AND d.at >= :f WHERE s.closed_at IS NULL AND s.dispatch_count > 1",
-    # a 作废 (the only way out of 挂账 besides resuming): a case suspended then no longer says so
-    "SELECT x.case_no, x.at FROM case_event x {approved} WHERE x.action = 'decide_void' "
-    "AND json_extract(x.payload, '$.approved') = 1 AND x.at >= :f",
-)
+# redispatch) and the suspension. The queries read them as they are now, which is right for every case whose
+# deadline never moved (``_DEADLINE_MOVED`` false: no redispatch, extension, rework or 挂账 at all). The few
+# cases open at an instant whose deadline did move are replayed from their events before the instant and
+# their membership corrected.
 _REPLAYED = ("dispatch", "decide_extension", "decide_suspend", "resume", "check", "decide_void")
 
 
 def _as_of_fixes(conn: sqlite3.Connection, kind: str, ends: Sequence[str],
                  flt: str = "") -> list[dict[str, tuple[str | None, str | None]]]:
     """For each of the ascending ``ends``: ``case → (unit now, unit then)`` of the cases whose 超期未结 at
-    that end the current ``case_state`` gets wrong (``None``: not counted), from their events before it."""
+    that end the current ``case_state`` gets wrong (``None``: not counted), from their events before it.
+
+    The candidates are read slice by slice like :func:`overdue_open_by_periods`: a case closed from end j to
+    end j + 1 (or still open, in the last slice) was open at the ends from the first after its first dispatch
+    to end j; only those with a moved deadline are read from the table and replayed."""
     out: list[dict[str, tuple[str | None, str | None]]] = [{} for _ in ends]
     u = _unit_now(kind)
-    if u is None or not ends:
-        return out
-    approved = _indexed(conn, "case_event_approved")
-    failed = _indexed(conn, "case_event_failed_check")
-    union = " UNION ALL ".join(q.format(approved=approved, failed=failed) for q in _CHANGES)
-    # only a case first dispatched before some end that a change came at or after can count differently
-    # there: that test reads one index entry per changed case, before any ``case_state`` row is read
     k = len(ends)
-    changed = (
-        "SELECT case_no, t, (SELECT min(d.at) FROM case_event d WHERE d.case_no = c.case_no "
-        f"AND d.action = 'dispatch') AS first FROM (SELECT case_no, max(at) AS t FROM ({union}) GROUP BY case_no) c"
-    )
-    sql = (
-        f"SELECT s.case_no, {u}, s.closed_at, c.first, s.handle_deadline, s.status, s.suspended_at, c.t "
-        f"FROM ({changed}) c JOIN case_state s ON s.case_no = c.case_no "
-        f"WHERE {_rank('c.first', 'e', k)} < {_rank('c.t', 'e', k)} {flt}"
-    )
-    params: dict[str, Any] = {f"e{i}": e for i, e in enumerate(ends)}
-    params["f"] = ends[0]
-    todo: dict[str, list[int]] = {}
-    now: dict[str, tuple[Any, ...]] = {}
-    for no, unit, closed, first, deadline, status, suspended_at, t in conn.execute(_portable(conn, sql), params):
-        js = [j for j, e in enumerate(ends)
-              if first is not None and first < e <= t and (closed is None or closed >= e)]
-        if js:
-            todo[no] = js
-            now[no] = (unit, deadline, status, suspended_at)
+    if u is None or not k:
+        return out
+    lo = _rank(FIRST_DISPATCH, "e", k)
+    # a case still open now changed nothing after its last event (``updated_at``: the engine refuses events
+    # dated before a case's last one), so only the ends before that can need it replayed; a 挂账 case left
+    # suspended since before an end is right as it stands
+    still_open = f"COALESCE({_rank('s.updated_at', 'e', k)} - 1, {k - 1})"
+
+    def branch(cond: str, hi: str, j: int) -> str:
+        return (f"SELECT s.case_no, {lo}, {hi}, {u}, s.handle_deadline, s.status, s.suspended_at FROM case_state s "
+                f"WHERE {cond} AND (s.dispatched_at < :e{j} OR s.dispatch_count > 1) AND {FIRST_DISPATCH} < :e{j} "
+                f"AND {_DEADLINE_MOVED} {flt}")  # index columns first: the table is read for few rows
+
+    sql = " UNION ALL ".join([branch(_closed_in(j, k, "e"), str(j), j) for j in range(k)]
+                             + [branch("s.closed_at IS NULL", still_open, k - 1)])
+    todo: dict[str, tuple[Any, ...]] = {}
+    for no, first_j, last_j, unit, deadline, status, suspended_at in conn.execute(
+            _portable(conn, sql), {f"e{i}": e for i, e in enumerate(ends)}):
+        if first_j is not None and last_j is not None and first_j <= last_j:
+            todo[no] = (int(first_j), int(last_j), unit, deadline, status, suspended_at)
     if not todo:
         return out
     events: dict[str, list[tuple[Any, ...]]] = {}
     acts = ",".join(f"'{a}'" for a in _REPLAYED)
     rows = conn.execute(
         "SELECT case_no, at, action, payload_department, json_extract(payload, '$.approved'), "
-        "json_extract(payload, '$.passed'), json_type(payload, '$._handle_deadline'), "
+        "json_type(payload, '$._handle_deadline'), "
         "json_extract(payload, '$._handle_deadline'), json_extract(payload, '$._stage_deadline') "
         f"FROM case_event WHERE case_no IN (SELECT value FROM json_each(:cases)) AND action IN ({acts}) "
         "ORDER BY case_no, seq", {"cases": json.dumps(list(todo))})
     for row in rows:
         events.setdefault(row[0], []).append(row[1:])
-    for no, js in todo.items():
-        unit, deadline, status, suspended_at = now[no]
-        for j in js:
+    for no, (first_j, last_j, unit, deadline, status, suspended_at) in todo.items():
+        for j in range(first_j, last_j + 1):
             e = ends[j]
-            counted = deadline is not None and deadline < e and not (status == "suspended" and suspended_at is not None
-                                                                      and suspended_at < e)
+            counted = deadline is not None and deadline < e and not (
+                status == "suspended" and suspended_at is not None and suspended_at < e)
             then = _overdue_then(events.get(no, []), e, kind, unit)
             was = unit if counted else None
             if was != then:
@@ -548,7 +530,7 @@ def _overdue_then(events: Sequence[tuple[Any, ...]], end: str, kind: str, unit: 
     """The unit a case counted 超期未结 in at ``end`` (``None``: it did not), replaying its ``events``
     (in order) before ``end`` as the workflow engine projects them onto ``case_state``."""
     dispatched, dept, deadline, suspended = False, None, None, False
-    for at, action, department, approved, passed, has_deadline, new_deadline, stage_deadline in events:
+    for at, action, department, approved, has_deadline, new_deadline, stage_deadline in events:
         if at >= end:
             continue
         if action == "dispatch":

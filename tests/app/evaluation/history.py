@@ -95,6 +95,7 @@ class CaseBuilder:
         self.reworks = 0
         self.extensions = 0
         self.suspended_hours = 0.0
+        self.suspended = False
         if reported:
             self.report(reported)
 
@@ -178,12 +179,14 @@ class CaseBuilder:
 
     def suspend(self, when: str, by: str = "disp1") -> CaseBuilder:
         self._ev(when, "request_suspend", "dept", "department", pending_request="suspend")
+        self.suspended = True
         return self._ev(when, "decide_suspend", by, "dispatcher", {"approved": True}, status="suspended",
                         suspended_at=when, pending_request=None)
 
     def resume(self, when: str, deadline: str, by: str = "disp1") -> CaseBuilder:
         """挂账恢复: the engine moves the handling deadline by the stopped time (``deadline`` here)."""
         self.suspended_hours += 1.0  # any positive stopped time: the engine adds the real one
+        self.suspended = False
         return self._ev(when, "resume", by, "dispatcher", {"_handle_deadline": deadline}, status="dispatched",
                         suspended_at=None, handle_deadline=deadline, suspended_hours=self.suspended_hours)
 
@@ -203,5 +206,10 @@ class CaseBuilder:
 
     def void(self, when: str) -> CaseBuilder:
         self._ev(when, "request_void", "op1", "intake", pending_request="void")
+        state: dict[str, Any] = {}
+        if self.suspended:  # ending a 挂账 adds its stopped time, as the engine does at any terminal state
+            self.suspended_hours += 1.0
+            self.suspended = False
+            state["suspended_hours"] = self.suspended_hours
         return self._ev(when, "decide_void", "lead1", "shift_lead", {"approved": True}, status="void",
-                        pending_request=None, closed_at=when, suspended_at=None)
+                        pending_request=None, closed_at=when, suspended_at=None, **state)

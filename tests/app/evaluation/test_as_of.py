@@ -22,7 +22,7 @@ from app.evaluation.periods import parse_period
 from db import evaluation_repo as repo
 from db.store import Store
 from tests.app.evaluation.history import History, at
-from tests.app.evaluation.test_batch import A, B, FATES, MONTHS, NAMES, SOURCES, _units, build
+from tests.app.evaluation.test_batch import FATES, MONTHS, NAMES, SOURCES, A, B, _units, build
 
 # histories in time order per case (what the workflow engine writes): no text-only timestamps, and the
 # dispatch after the same day's report, acceptance and registration (09:00–09:20) and before the steps a
@@ -102,7 +102,8 @@ def test_october_after_a_november_change(mem_store, change):
         assert got["closure_rate"].value == 0.0
     assert got["due_to_handle"].cases == ("K1",)
     dept = ind.compute(mem_store, "department", october, ["D1", "D2"], ["overdue_open", "due_to_handle"])
-    assert dept["D2"]["overdue_open"].cases == () and dept["D2"]["due_to_handle"].cases == ()
+    assert dept["D2"]["overdue_open"].cases == ()
+    assert dept["D2"]["due_to_handle"].cases == ()
     assert dept["D1"]["due_to_handle"].cases == ("K1",)
     assert repo.overdue_open_by_periods(mem_store.conn, "department", [october.end_at]) == (
         [{"D1": "K1"}] if change != "resume" else [{}])

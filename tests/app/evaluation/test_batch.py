@@ -23,7 +23,7 @@ A, B = "320302", "320303"
 KINDS = ["district", "street", "community", "grid", "department", "inspector", "intake", "shift_lead", "dispatcher",
          "person", "post", "centre"]
 FATES = ["on_time", "late", "open", "rework", "redispatch", "extended", "suspended", "rejected", "self", "void",
-         "registered", "odd_close", "handle_only", "late_extension", "resumed", "late_redispatch"]
+         "registered", "odd_close", "handle_only", "late_extension", "resumed", "late_redispatch", "suspend_void"]
 SOURCES = ["inspector", "hotline_12345", "hotline_12319", "public", "media"]
 MONTHS = ["2026-08", "2026-09", "2026-10", "2026-11", "2026-12"]
 # filtered names exercise every filter through the batch queries as well
@@ -85,6 +85,10 @@ def build(store: Store, cases: list[tuple[Any, ...]], odd_numbers: bool = False,
             continue
         if fate == "suspended":
             c.suspend(at(later, "23:00"))
+            continue
+        if fate == "suspend_void":  # 挂账 the next day, 作废 weeks later without resuming
+            c.suspend(at(_day(month, day + 1), "08:00"))
+            c.void(at(_day(month, day + delay + 2), "12:00"))
             continue
         if fate in ("resumed", "late_redispatch", "late_extension"):
             # the change comes days or weeks after the dispatch (often after a month's end), in time order
