@@ -85,6 +85,8 @@ class Bulletin:
     uncomputed: list[str]
     indicator_names: list[str] = field(default_factory=list)
     indicators: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    # trend months shown as published (the totals the districts were given), not scored again
+    trend_published: list[str] = field(default_factory=list)
 
     @property
     def deductions(self) -> list[ItemRow]:
@@ -123,7 +125,8 @@ def _summary(store: Store, period: Period) -> list[tuple[str, str, float | None]
 def build_bulletin(store: Store, scheme_id: str, period: str | Period, unit_kind: str | None = None,
                    progress: Progress | None = None, trend_months: int = TREND_MONTHS) -> Bulletin:
     """Evaluate and assemble the bulletin data (the period and the trend months are evaluated together)."""
-    from app.evaluation.run import KIND_LABELS, evaluate_many, kind_order
+    from app.evaluation.run import KIND_LABELS, evaluate_many, kind_order, published_months
+    from app.evaluation.scheme import load_scheme
 
     progress = progress or Progress()
     p = parse_period(period) if isinstance(period, str) else period
@@ -132,9 +135,14 @@ def build_bulletin(store: Store, scheme_id: str, period: str | Period, unit_kind
     months = p.previous_months(trend_months) if p.kind in ("month", "custom") else p.months()
     last = repo.last_event_at(store.conn) or ""
     shown = [m for m in months if m.start_at <= last]
-    evs = evaluate_many(store, scheme_id, [p, *(m for m in shown if m.key != p.key)], unit_kind, progress.sub(0.0, 0.9))
+    # an earlier month that was published is shown as published (read back, not scored again)
+    earlier = [m for m in shown if m.key != p.key]
+    given = published_months(store, scheme_id, load_scheme(scheme_id, p), earlier, unit_kind) if earlier else {}
+    evs = evaluate_many(store, scheme_id, [p, *(m for m in earlier if m.key not in given)], unit_kind,
+                        progress.sub(0.0, 0.9))
     ev = evs[0]
     by_month = {e.period.key: e.result for e in evs[1:]}
+    by_month.update({k: res for k, (res, _row) in given.items()})
     res: EvaluationResult = ev.result
     scheme = ev.scheme
     progress.report(0.9, "评分完成")
@@ -188,6 +196,7 @@ def build_bulletin(store: Store, scheme_id: str, period: str | Period, unit_kind
         uncomputed=ev.uncomputed,
         indicator_names=ind_names,
         indicators=indicators,
+        trend_published=sorted(given),
     )
 
 

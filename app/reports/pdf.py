@@ -309,6 +309,8 @@ def write_pdf(b: Bulletin, path: Path) -> None:
             series = {n: b.trend[n] for n in top_names if n in b.trend}
             w.chart(2.6, lambda ax: draw_trend(ax, b.trend_periods, series, REPORT_LIGHT,
                                               title="近期得分趋势（前8名）", unit="分"), left=0.6, right=1.7)
+            if b.trend_published:
+                w.paragraph(f"注：趋势中 {'、'.join(b.trend_published)} 为已发布的考核结果。", size=SMALL)
         top_bars = [Bar(n, float(c)) for n, c in b.top_classes]
         w.chart(max(2.0, 0.26 * len(top_bars) + 0.8),
                 lambda ax: draw_top_classes(ax, top_bars, REPORT_LIGHT, title="高发问题类别（案件数）"))

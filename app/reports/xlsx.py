@@ -119,7 +119,8 @@ def write_xlsx(b: Bulletin, path: Path) -> None:
         if raw is not None:
             sws.cell(row=HEADER_ROW + 1 + i, column=2).number_format = "0.00%" if text.endswith("%") else "0"
     _sheet(wb, "高发问题", f"{head} — 高发问题类别", ["问题类别", "案件数"], [[n, c] for n, c in b.top_classes])
-    _sheet(wb, "趋势", f"{head} — 近期得分趋势", ["名称", *b.trend_periods],
+    published = f"（{'、'.join(b.trend_published)} 为已发布结果）" if b.trend_published else ""
+    _sheet(wb, "趋势", f"{head} — 近期得分趋势{published}", ["名称", *b.trend_periods],
            [[name, *[None if v is None else round(v, 2) for v in vals]] for name, vals in b.trend.items()],
            {i: "0.00" for i in range(2, 2 + len(b.trend_periods))})
     _sheet(wb, "待录入人工项", f"{head} — 尚缺人工考评项", ["编码", "名称", "考核项目"], [list(m) for m in b.missing])

@@ -134,3 +134,28 @@ def test_long_case_lists_are_shortened_for_print():
     assert "等共100件" in text
     assert "C24" not in text
     assert case_list(cases[:3]) == "C0、C1、C2"
+
+
+def test_trend_shows_published_months_as_published(october, tmp_path):
+    """September's published totals stay in October's trend even when September, scored again, would differ
+    (a case dated in September was recorded after it was published)."""
+    from openpyxl import load_workbook
+
+    from app.evaluation import run as ev
+    from tests.app.evaluation.history import History, at
+
+    ev.publish(october, "standard", "2026-09", "district", by="eval1", at=at("10-02"))
+    published = {u.name: u.total for u in ev.evaluate(october, "standard", "2026-09", "district").units}
+    h = History(october)
+    h.prev = october.conn.execute("SELECT hash FROM case_event ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    (h.case("S1", A, reported=at("09-20")).accept(at("09-20", "09:10")).register(at("09-20", "09:20"))
+     .dispatch(at("09-20", "09:30"), "D1", deadline=at("09-22")))  # 超期未结 at the end of September
+    fresh = {u.name: u.total for u in ev.evaluate(october, "standard", "2026-09", "district").units}
+    assert fresh != published
+    b = build_bulletin(october, "standard", "2026-10", "district")
+    assert b.trend_published == ["2026-09"]
+    i = b.trend_periods.index("2026-09")
+    assert {name: vals[i] for name, vals in b.trend.items() if vals[i] is not None} == published
+    out = tmp_path / "b.xlsx"
+    write_report(october, "standard", "2026-10", out, unit_kind="district")
+    assert "2026-09 为已发布结果" in load_workbook(out)["趋势"]["A1"].value
