@@ -42,6 +42,8 @@ def test_run_show_and_drill_down(qtbot, qapp, demo_store_path):
             view.items.itemClicked.emit(target, 0)
         assert cases.args[0] == target.data(0, 256)
     SHOTS.mkdir(parents=True, exist_ok=True)
+    qapp.processEvents()  # lay the chart canvas out and draw it: it paints when the event loop is idle
+    view.chart.draw()
     view.grab().save(str(SHOTS / "evaluation_view.png"))
 
 
@@ -54,12 +56,13 @@ def test_a_scheme_of_several_kinds_is_evaluated_one_kind_at_a_time(qtbot, qapp, 
     install_fonts(qapp)
     asked: list[str | None] = []
     real = svc.run_evaluation
+    view_real = svc.evaluate_for_view
 
     def spy(path, scheme_id, period, progress=None, unit_kind=None):
         asked.append(unit_kind)
-        return real(path, scheme_id, period, progress, unit_kind)
+        return view_real(path, scheme_id, period, progress, unit_kind)
 
-    monkeypatch.setattr(svc, "run_evaluation", spy)
+    monkeypatch.setattr(svc, "evaluate_for_view", spy)
     view = EvaluationView(str(demo_store_path))
     qtbot.addWidget(view)
     view.show()
@@ -83,3 +86,31 @@ def test_a_scheme_of_several_kinds_is_evaluated_one_kind_at_a_time(qtbot, qapp, 
         view.unit_kind.setCurrentIndex(view.unit_kind.findData("district"))
     assert asked == ["district", "department"]  # kept, not evaluated again
     assert "本办法共 9 类考核对象" in view.status.text()
+
+
+def test_a_year_says_which_months_were_published(qtbot, qapp, demo_store):
+    """A year rolls up its published months as published, and the status line says which."""
+    from app import evaluation_service as svc
+    from app.evaluation import run as ev
+
+    month = svc.default_period()
+    ev.publish(demo_store, "standard", month, "district", by="eval1")
+    install_fonts(qapp)
+    view = EvaluationView(str(demo_store.path))
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitUntil(lambda: view.scheme.count() > 0)
+    view.scheme.setCurrentIndex(view.scheme.findData("standard"))
+    view.period.setText(month[:4])
+    with qtbot.waitSignal(view.evaluated, timeout=60_000):
+        view.run_button.click()
+    assert view.unit_kind.currentData() == "district"
+    assert f"月度得分取自已发布结果（{month}）" in view.status.text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    view.resize(1500, 520)
+    qapp.processEvents()  # lay the new chart canvas out, then draw it before the grab
+    view.chart.draw()
+    view.grab().save(str(SHOTS / "evaluation_view_year.png"))
+    with qtbot.waitSignal(view.evaluated, timeout=60_000):
+        view.unit_kind.setCurrentIndex(view.unit_kind.findData("department"))  # none published for departments
+    assert "已发布" not in view.status.text()

@@ -60,6 +60,7 @@ class EvaluationView(QWidget):
         self.unit_kind.currentIndexChanged.connect(lambda _i: self._kind_chosen())
         # one kind at a time (see run): the kinds evaluated so far for the current scheme and period
         self._per_kind: dict[str, EvaluationResult] = {}
+        self._published: tuple[str, ...] = ()  # months of the shown roll-up taken from published runs
         self._run_key: tuple[str, str] | None = None
         head = QHBoxLayout()
         for w in (QLabel("考核办法"), self.scheme, QLabel("考核期"), self.period, self.run_button,
@@ -160,10 +161,12 @@ class EvaluationView(QWidget):
         path = self.store_path
         key = (scheme_id, period)
 
-        def done(result: Any) -> None:
+        def done(got: Any) -> None:
             self.run_button.setEnabled(True)
             if key != self._run_key:  # a newer 计算 started meanwhile
                 return
+            result = got.result
+            self._published = got.published_months
             if kind is None:
                 self.show_result(result)
                 return
@@ -178,7 +181,7 @@ class EvaluationView(QWidget):
             self.status.setText(f"计算失败：{exc}")
             self.failed.emit(str(exc))
 
-        run_task(lambda progress: svc.run_evaluation(path, scheme_id, period, progress, kind), done, failed,
+        run_task(lambda progress: svc.evaluate_for_view(path, scheme_id, period, progress, kind), done, failed,
                  lambda f, m: self.status.setText(f"{m} {f * 100:.0f}%"))
 
     def _show_per_kind(self, result: EvaluationResult) -> None:
@@ -247,7 +250,8 @@ class EvaluationView(QWidget):
         if self.unit_kind.count() > 1:
             whole = "" if self._run_key else f" {len(result.units)} 个"  # one kind evaluated at a time: no total
             counted += f"（本办法共 {self.unit_kind.count()} 类{whole}考核对象，分类排名）"
-        self.status.setText(counted + (f"，{missing} 项人工考评未录入" if missing else ""))
+        note = f"，月度得分取自已发布结果（{'、'.join(self._published)}）" if self._published and self._run_key else ""
+        self.status.setText(counted + (f"，{missing} 项人工考评未录入" if missing else "") + note)
         from app.charts import REPORT_LIGHT, Bar, draw_ranked_bars
 
         self._ensure_chart()
