@@ -12,3 +12,16 @@ def october(mem_store):
 
     build_october(mem_store)
     return mem_store
+
+
+@pytest.fixture
+def october_path(tmp_path):
+    """The same October in a GeoPackage file, for the command line (which opens a store by its path)."""
+    from db.store import Store
+    from tests.app.evaluation.test_indicators import build_october
+
+    path = tmp_path / "october.gpkg"
+    store = Store.open(path, create=True)
+    build_october(store)
+    store.close()
+    return path

@@ -8,16 +8,12 @@ import pytest
 
 import main
 from db.store import Store
-from tests.app.evaluation.test_indicators import A, build_october
+from tests.app.evaluation.test_indicators import A
 
 
 @pytest.fixture
-def store_path(tmp_path):
-    path = tmp_path / "october.gpkg"
-    store = Store.open(path, create=True)
-    build_october(store)
-    store.close()
-    return path
+def store_path(october_path):
+    return october_path
 
 
 def run(capsys, *argv):

@@ -14,7 +14,7 @@ from app.evaluation.model import EvaluationResult
 from app.evaluation.periods import parse_period
 from db.store import Store
 from tests.app.evaluation.history import History, at
-from tests.app.evaluation.test_indicators import A, B, build_october
+from tests.app.evaluation.test_indicators import A, B
 
 
 def _late_october_case(store: Store) -> None:
@@ -81,17 +81,8 @@ def test_published_result_reads_back_exactly(october):
         assert ev.canonical(back) == data
 
 
-@pytest.fixture
-def store_path(tmp_path):
-    path = tmp_path / "october.gpkg"
-    store = Store.open(path, create=True)
-    build_october(store)
-    store.close()
-    return path
-
-
-def test_command_line_says_which_months_were_published(store_path, capsys):
-    base = ["--store", str(store_path), "--scheme", "standard", "--unit", "district"]
+def test_command_line_says_which_months_were_published(october_path, capsys):
+    base = ["--store", str(october_path), "--scheme", "standard", "--unit", "district"]
     assert main.main(["evaluate", *base, "--period", "2026-10", "--publish", "--by", "eval1"]) == 0
     capsys.readouterr()
     assert main.main(["evaluate", *base, "--period", "2026"]) == 0
