@@ -700,7 +700,7 @@ def verify_run(store: Store, run: repo.EvaluationRunRow) -> str | None:
     h = inputs_hash(store, scheme, run.scheme, period, run.unit_kind)
     if h != run.inputs_hash:
         return ("输入数据已变化 inputs changed since publication (events before the period end, manual entries, "
-                "unit attributes or the scheme file)")
+                "unit attributes, the scheme file, or a month a roll-up read was published again)")
     fresh = canonical(evaluate(store, run.scheme, period, run.unit_kind))
     if fresh != run.results:
         where = _first_difference(run.results, fresh)
