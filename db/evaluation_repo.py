@@ -807,6 +807,68 @@ DEADLINE_AT_EVENT = (
 HANDLED_ON_TIME = f"AND e.at <= COALESCE({DEADLINE_AT_EVENT}, e.at)"
 
 
+# 按期处置 read from ``case_state`` (the batch engine's query; ``handled_on_time_by_unit`` is the plain event
+# query it is tested against). A case's last handling is ``case_state.handled_at``, and its deadline and
+# department then are the ones ``case_state`` holds unless they moved since (the case is back in handling
+# after a failed 核查, or redispatched): one covering range scan instead of joining every handle event of the
+# period to its case. A handling before a failed 核查 is read from the events of the reworked cases only.
+def _last_handle_seq(by_case: str) -> str:
+    """SQL for the ``seq`` of case ``s``'s last handle event (``by_case``: the handle index hint)."""
+    return f"(SELECT max(h.seq) FROM case_event h {by_case} WHERE h.case_no = s.case_no AND h.action = 'handle')"
+
+
+_AFTER_HANDLE = "s.status IN ('handled', 'checking', 'closing', 'closed')"
+
+
+def _deadline_at_last_handle(last: str) -> str:
+    """The handling deadline in force at case ``s``'s last handling (``last``: its seq)."""
+    return (
+        f"(CASE WHEN NOT {_DEADLINE_MOVED} OR {_AFTER_HANDLE} THEN s.handle_deadline ELSE ("
+        "SELECT CASE WHEN json_type(p.payload, '$._handle_deadline') IS NOT NULL "
+        "THEN json_extract(p.payload, '$._handle_deadline') ELSE json_extract(p.payload, '$._stage_deadline') END "
+        f"FROM case_event p WHERE p.case_no = s.case_no AND p.seq < {last} "
+        "AND p.action IN ('dispatch', 'decide_extension', 'resume', 'check') AND (p.action = 'dispatch' "
+        "OR json_type(p.payload, '$._handle_deadline') IS NOT NULL) ORDER BY p.seq DESC LIMIT 1) END)"
+    )
+
+
+def _dept_at_last_handle(last: str) -> str:
+    """The department of case ``s`` at its last handling (as :data:`_DEPT_AT` for that event)."""
+    return (
+        "(CASE WHEN s.dispatch_count <= 1 THEN (CASE WHEN s.dispatched_at <= s.handled_at THEN s.department END) "
+        "ELSE (SELECT d.payload_department FROM case_event d WHERE d.case_no = s.case_no AND d.action = 'dispatch' "
+        f"AND d.seq <= {last} ORDER BY d.seq DESC LIMIT 1) END)"
+    )
+
+
+def handled_on_time_text(conn: sqlite3.Connection, kind: str, start: str, end: str,
+                         flt: str = "") -> tuple[Texts, bool]:
+    """:func:`handled_on_time_by_unit` as (texts, repeats) (see :func:`_distinct_later`), for areas,
+    departments and the centre from ``case_state`` (migration 0012's indexes); people and posts, and a store
+    not yet migrated, through the event query. Like the workflow engine, it takes a case's handlings to come
+    after its first dispatch and in time order."""
+    last = _indexed(conn, "case_state_handled_cover")
+    reworked = _indexed(conn, "case_state_reworked")
+    by_case = _indexed(conn, "case_event_handle_by_case")
+    if (kind not in AREA_COLUMNS and kind not in ("department", "centre")) or not (last and reworked and by_case):
+        return distinct_events_text(conn, kind, "handle", start, end, where=HANDLED_ON_TIME, flt=flt)
+    seq = _last_handle_seq(by_case)
+    u_last = _dept_at_last_handle(seq) if kind == "department" else unit_expr(kind, event=False)
+    sql = (
+        f"SELECT {u_last} AS unit, s.case_no AS case_no FROM case_state s {last} "
+        "WHERE s.handled_at >= :s AND s.handled_at < :e AND s.self_handled = 0 "
+        f"AND s.handled_at <= COALESCE({_deadline_at_last_handle(seq)}, s.handled_at) {flt} "
+        "UNION ALL "
+        f"SELECT {unit_expr(kind)} AS unit, e.case_no AS case_no FROM case_state s {reworked} "
+        f"CROSS JOIN case_event e {by_case} ON e.case_no = s.case_no AND e.action = 'handle' "
+        "AND e.at >= :s AND e.at < :e "
+        "WHERE s.rework_count > 0 AND s.handled_at >= :s AND (s.dispatched_at < :e OR s.dispatch_count > 1) "
+        f"AND e.seq < {seq} AND e.at <= COALESCE({DEADLINE_AT_EVENT}, e.at) {flt}"
+    )
+    return _grouped_text(conn, f"SELECT unit, group_concat(case_no) FROM ({sql}) GROUP BY unit",
+                         {"s": start, "e": end}), True
+
+
 def handled_on_time_by_unit(conn: sqlite3.Connection, kind: str, start: str, end: str,
                             flt: str = "") -> dict[str, list[str]]:
     """Cases with a ``handle`` event in the period at or before the handling deadline."""

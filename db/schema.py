@@ -334,6 +334,23 @@ CREATE INDEX case_state_handle_cover ON case_state(case_no, dispatch_count, depa
     )
 
 
+def _evaluation_handled_cover(conn: sqlite3.Connection) -> None:
+    """按期处置 from ``case_state`` (``db.evaluation_repo.handled_on_time_text``): a case's last handling by
+    ``handled_at`` with everything the on-time test and the unit read, and the reworked cases (whose earlier
+    handlings are read from their events) by the same time, and a case's handle events by case. City-scale
+    month: 0.31 → 0.12 s for the count."""
+    gpkg.exec_script(conn,
+        """
+CREATE INDEX IF NOT EXISTS case_state_handled_cover ON case_state(handled_at, self_handled, department,
+    handle_deadline, dispatched_at, dispatch_count, rework_count, extension_count, suspended_hours, suspended_at,
+    status, district_code, street_code, community_code, grid_code, case_no);
+CREATE INDEX IF NOT EXISTS case_state_reworked ON case_state(handled_at, dispatched_at, dispatch_count, case_no)
+    WHERE rework_count > 0;
+CREATE INDEX IF NOT EXISTS case_event_handle_by_case ON case_event(case_no, seq, at) WHERE action = 'handle';
+"""
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_base", _base),
     Migration("0002_cases", _cases),
@@ -346,4 +363,5 @@ MIGRATIONS: list[Migration] = [
     Migration("0009_time_limit_source", _time_limit_source),
     Migration("0010_evaluation_handle_indexes", _evaluation_handle_indexes),
     Migration("0011_evaluation_handle_cover", _evaluation_handle_cover),
+    Migration("0012_evaluation_handled_cover", _evaluation_handled_cover),
 ]

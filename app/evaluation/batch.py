@@ -298,7 +298,7 @@ def _received(conn: Any, kind: str, s: str, e: str, flt: str) -> tuple[repo.Text
 
 
 def _handled_on_time(conn: Any, kind: str, s: str, e: str, flt: str) -> tuple[repo.Texts, bool]:
-    return repo.distinct_events_text(conn, kind, "handle", s, e, where=repo.HANDLED_ON_TIME, flt=flt)
+    return repo.handled_on_time_text(conn, kind, s, e, flt)
 
 
 def _reports(conn: Any, kind: str, s: str, e: str, flt: str, which: Collection[int]) -> Any:
