@@ -4,7 +4,8 @@ publish a result frozen with the hash of its inputs, and verify published result
 Why a published result carries an *inputs hash*: a district may question its score months later
 ("评价数据随时接受各方质询"). The hash covers everything the result depends on — the events before the
 end of the period (their count and the hash-chain value of the last one, which covers every earlier
-event), the manual entries, and the scheme file's bytes — so ``verify`` can tell "the inputs changed"
+event), the manual entries, the scheme file's bytes and, for a quarter or year, the published monthly runs it
+rolled up — so ``verify`` can tell "the inputs changed"
 (a late event was recorded before the period end, an entry was added) apart from "the same inputs now
 give a different result" (the code or the stored result was altered).
 """
