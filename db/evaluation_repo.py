@@ -491,17 +491,18 @@ def _as_of_fixes(conn: sqlite3.Connection, kind: str, ends: Sequence[str],
     still_open = f"COALESCE({_rank('s.updated_at', 'e', k)} - 1, {k - 1})"
 
     def branch(cond: str, hi: str, j: int) -> str:
-        return (f"SELECT s.case_no, {lo}, {hi}, {u}, s.handle_deadline, s.status, s.suspended_at FROM case_state s "
+        return (f"SELECT s.case_no, {lo}, {hi}, {u}, s.handle_deadline, s.suspended_at FROM case_state s "
                 f"WHERE {cond} AND (s.dispatched_at < :e{j} OR s.dispatch_count > 1) AND {FIRST_DISPATCH} < :e{j} "
                 f"AND {_DEADLINE_MOVED} {flt}")  # index columns first: the table is read for few rows
 
     sql = " UNION ALL ".join([branch(_closed_in(j, k, "e"), str(j), j) for j in range(k)]
-                             + [branch("s.closed_at IS NULL", still_open, k - 1)])
+                             + [branch("s.closed_at IS NULL AND (s.updated_at IS NULL OR s.updated_at >= :e0)",
+                                       still_open, k - 1)])
     todo: dict[str, tuple[Any, ...]] = {}
-    for no, first_j, last_j, unit, deadline, status, suspended_at in conn.execute(
+    for no, first_j, last_j, unit, deadline, suspended_at in conn.execute(
             _portable(conn, sql), {f"e{i}": e for i, e in enumerate(ends)}):
         if first_j is not None and last_j is not None and first_j <= last_j:
-            todo[no] = (int(first_j), int(last_j), unit, deadline, status, suspended_at)
+            todo[no] = (int(first_j), int(last_j), unit, deadline, suspended_at)
     if not todo:
         return out
     events: dict[str, list[tuple[Any, ...]]] = {}
@@ -514,11 +515,11 @@ def _as_of_fixes(conn: sqlite3.Connection, kind: str, ends: Sequence[str],
         "ORDER BY case_no, seq", {"cases": json.dumps(list(todo))})
     for row in rows:
         events.setdefault(row[0], []).append(row[1:])
-    for no, (first_j, last_j, unit, deadline, status, suspended_at) in todo.items():
+    for no, (first_j, last_j, unit, deadline, suspended_at) in todo.items():
         for j in range(first_j, last_j + 1):
             e = ends[j]
             counted = deadline is not None and deadline < e and not (
-                status == "suspended" and suspended_at is not None and suspended_at < e)
+                suspended_at is not None and suspended_at < e)
             then = _overdue_then(events.get(no, []), e, kind, unit)
             was = unit if counted else None
             if was != then:
@@ -584,7 +585,7 @@ def overdue_open_by_unit(conn: sqlite3.Connection, kind: str, end: str, flt: str
         return {}
     inner = _open_at(":e", f"SELECT {u} AS unit, s.case_no AS case_no",
                      f"AND {FIRST_DISPATCH} < :e AND s.handle_deadline < :e "
-                     f"AND NOT (s.status = 'suspended' AND s.suspended_at < :e) {flt}")
+                     f"AND (s.suspended_at IS NULL OR s.suspended_at >= :e) {flt}")
     sql = f"SELECT unit, group_concat(case_no) FROM ({inner}) GROUP BY unit"
     texts = _grouped_text(conn, sql, {"e": end})
     return _lists(_patch(texts, _as_of_fixes(conn, kind, [end], flt)[0]))
@@ -691,7 +692,7 @@ def overdue_open_by_periods(conn: sqlite3.Connection, kind: str, ends: Sequence[
     susp = f"{_rank('s.suspended_at', 'e', k)} - 1"
 
     def branch(cond: str, j: int) -> str:
-        return (f"SELECT {lo} AS lo, CASE WHEN s.status = 'suspended' THEN min({j}, {susp}) ELSE {j} END AS hi, "
+        return (f"SELECT {lo} AS lo, CASE WHEN s.suspended_at IS NOT NULL THEN min({j}, {susp}) ELSE {j} END AS hi, "
                 f"{u} AS unit, s.case_no AS case_no FROM case_state s "
                 f"WHERE {cond} AND {FIRST_DISPATCH} < :e{j} AND s.handle_deadline < :e{j} {flt}")
 

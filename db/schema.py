@@ -337,8 +337,10 @@ CREATE INDEX case_state_handle_cover ON case_state(case_no, dispatch_count, depa
 def _evaluation_handled_cover(conn: sqlite3.Connection) -> None:
     """按期处置 from ``case_state`` (``db.evaluation_repo.handled_on_time_text``): a case's last handling by
     ``handled_at`` with everything the on-time test and the unit read, and the reworked cases (whose earlier
-    handlings are read from their events) by the same time, and a case's handle events by case. City-scale
-    month: 0.31 → 0.12 s for the count."""
+    handlings are read from their events) by the same time, and a case's handle events by case (city-scale
+    month: 0.30 → 0.22 s for the count). ``case_state_open_cover`` (0007) also takes what tells whether a
+    case's deadline ever moved, so 超期未结's cut at the period's end (``_as_of_fixes``) reads no table rows
+    for the cases it passes over."""
     gpkg.exec_script(conn,
         """
 CREATE INDEX IF NOT EXISTS case_state_handled_cover ON case_state(handled_at, self_handled, department,
@@ -347,6 +349,10 @@ CREATE INDEX IF NOT EXISTS case_state_handled_cover ON case_state(handled_at, se
 CREATE INDEX IF NOT EXISTS case_state_reworked ON case_state(handled_at, dispatched_at, dispatch_count, case_no)
     WHERE rework_count > 0;
 CREATE INDEX IF NOT EXISTS case_event_handle_by_case ON case_event(case_no, seq, at) WHERE action = 'handle';
+DROP INDEX IF EXISTS case_state_open_cover;
+CREATE INDEX case_state_open_cover ON case_state(closed_at, dispatched_at, handle_deadline, dispatch_count,
+    department, district_code, street_code, case_no, rework_count, extension_count, suspended_hours,
+    suspended_at);
 """
     )
 
