@@ -22,7 +22,7 @@ from app.evaluation.periods import parse_period
 from db import evaluation_repo as repo
 from db.store import Store
 from tests.app.evaluation.history import History, at
-from tests.app.evaluation.test_batch import FATES, MONTHS, NAMES, SOURCES, A, B, _units, build
+from tests.app.evaluation.test_batch import FATES, KINDS, MONTHS, NAMES, SOURCES, A, B, _units, build
 
 # histories in time order per case (what the workflow engine writes): no text-only timestamps, and the
 # dispatch after the same day's report, acceptance and registration (09:00–09:20) and before the steps a
@@ -31,7 +31,6 @@ ORDERED = st.tuples(st.integers(0, 4), st.one_of(st.just(1), st.integers(1, 28))
                     st.sampled_from([f for f in FATES if f != "odd_close"]), st.sampled_from([A, B]),
                     st.sampled_from(SOURCES), st.sampled_from(["D1", "D2", "D3"]), st.sampled_from(["D1", "D2"]),
                     st.one_of(st.just(0), st.integers(0, 70)), st.sampled_from(["09:30", "10:59"]))
-KINDS = ["district", "street", "department", "dispatcher", "centre"]
 
 
 def _as_of(cases, end: str) -> Store:
