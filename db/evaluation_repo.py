@@ -32,11 +32,16 @@ CENTRE_CODE = "centre"  # the whole city as one unit (指挥中心 / 监督中�
 
 # Department in force at event ``e`` of case ``s``: cheap for the common single dispatch.
 # (An event before the case's only dispatch belongs to no department: the case had none yet.)
-_DEPT_AT = (
-    "(CASE WHEN s.dispatch_count <= 1 THEN (CASE WHEN s.dispatched_at <= e.at THEN s.department END) "
-    "ELSE (SELECT d.payload_department FROM case_event d WHERE d.case_no = e.case_no "
-    "AND d.action = 'dispatch' AND d.seq <= e.seq ORDER BY d.seq DESC LIMIT 1) END)"
-)
+def _dept_at(at: str, seq: str) -> str:
+    """SQL for the department of case ``s`` at its event of time ``at`` and number ``seq``."""
+    return (
+        f"(CASE WHEN s.dispatch_count <= 1 THEN (CASE WHEN s.dispatched_at <= {at} THEN s.department END) "
+        "ELSE (SELECT d.payload_department FROM case_event d WHERE d.case_no = s.case_no "
+        f"AND d.action = 'dispatch' AND d.seq <= {seq} ORDER BY d.seq DESC LIMIT 1) END)"
+    )
+
+
+_DEPT_AT = _dept_at("e.at", "e.seq")
 # Department of case ``s`` at the instant ``:e`` (the period's end): ``case_state.department`` is the latest
 # dispatch's, so a case dispatched after the end had none yet, and a redispatched one is looked up in its
 # dispatches before the end. A period reads the record as it stood at its end (see ``docs/formulas.md``).
@@ -796,15 +801,22 @@ def due_to_handle_by_periods(conn: sqlite3.Connection, kind: str, periods: Seque
 # ``_stage_deadline``). A handling late when it happened stays late when the deadline is moved afterwards.
 _DEADLINE_MOVED = ("(s.dispatch_count > 1 OR s.rework_count > 0 OR s.extension_count > 0 "
                    "OR COALESCE(s.suspended_hours, 0) != 0 OR s.suspended_at IS NOT NULL)")
-DEADLINE_AT_EVENT = (
-    f"(CASE WHEN NOT {_DEADLINE_MOVED} OR (e.at = s.handled_at "
-    "AND s.status IN ('handled', 'checking', 'closing', 'closed')) THEN s.handle_deadline ELSE ("
-    "SELECT CASE WHEN json_type(p.payload, '$._handle_deadline') IS NOT NULL "
-    "THEN json_extract(p.payload, '$._handle_deadline') ELSE json_extract(p.payload, '$._stage_deadline') END "
-    "FROM case_event p WHERE p.case_no = e.case_no AND p.seq < e.seq "
-    "AND p.action IN ('dispatch', 'decide_extension', 'resume', 'check') AND (p.action = 'dispatch' "
-    "OR json_type(p.payload, '$._handle_deadline') IS NOT NULL) ORDER BY p.seq DESC LIMIT 1) END)"
-)
+_AFTER_HANDLE = "s.status IN ('handled', 'checking', 'closing', 'closed')"
+
+
+def _deadline_at(at: str, seq: str) -> str:
+    """SQL for the handling deadline in force at case ``s``'s handle event of time ``at`` and number ``seq``."""
+    return (
+        f"(CASE WHEN NOT {_DEADLINE_MOVED} OR ({at} = s.handled_at AND {_AFTER_HANDLE}) THEN s.handle_deadline "
+        "ELSE (SELECT CASE WHEN json_type(p.payload, '$._handle_deadline') IS NOT NULL "
+        "THEN json_extract(p.payload, '$._handle_deadline') ELSE json_extract(p.payload, '$._stage_deadline') END "
+        f"FROM case_event p WHERE p.case_no = s.case_no AND p.seq < {seq} "
+        "AND p.action IN ('dispatch', 'decide_extension', 'resume', 'check') AND (p.action = 'dispatch' "
+        "OR json_type(p.payload, '$._handle_deadline') IS NOT NULL) ORDER BY p.seq DESC LIMIT 1) END)"
+    )
+
+
+DEADLINE_AT_EVENT = _deadline_at("e.at", "e.seq")
 HANDLED_ON_TIME = f"AND e.at <= COALESCE({DEADLINE_AT_EVENT}, e.at)"
 
 
@@ -816,30 +828,6 @@ HANDLED_ON_TIME = f"AND e.at <= COALESCE({DEADLINE_AT_EVENT}, e.at)"
 def _last_handle_seq(by_case: str) -> str:
     """SQL for the ``seq`` of case ``s``'s last handle event (``by_case``: the handle index hint)."""
     return f"(SELECT max(h.seq) FROM case_event h {by_case} WHERE h.case_no = s.case_no AND h.action = 'handle')"
-
-
-_AFTER_HANDLE = "s.status IN ('handled', 'checking', 'closing', 'closed')"
-
-
-def _deadline_at_last_handle(last: str) -> str:
-    """The handling deadline in force at case ``s``'s last handling (``last``: its seq)."""
-    return (
-        f"(CASE WHEN NOT {_DEADLINE_MOVED} OR {_AFTER_HANDLE} THEN s.handle_deadline ELSE ("
-        "SELECT CASE WHEN json_type(p.payload, '$._handle_deadline') IS NOT NULL "
-        "THEN json_extract(p.payload, '$._handle_deadline') ELSE json_extract(p.payload, '$._stage_deadline') END "
-        f"FROM case_event p WHERE p.case_no = s.case_no AND p.seq < {last} "
-        "AND p.action IN ('dispatch', 'decide_extension', 'resume', 'check') AND (p.action = 'dispatch' "
-        "OR json_type(p.payload, '$._handle_deadline') IS NOT NULL) ORDER BY p.seq DESC LIMIT 1) END)"
-    )
-
-
-def _dept_at_last_handle(last: str) -> str:
-    """The department of case ``s`` at its last handling (as :data:`_DEPT_AT` for that event)."""
-    return (
-        "(CASE WHEN s.dispatch_count <= 1 THEN (CASE WHEN s.dispatched_at <= s.handled_at THEN s.department END) "
-        "ELSE (SELECT d.payload_department FROM case_event d WHERE d.case_no = s.case_no AND d.action = 'dispatch' "
-        f"AND d.seq <= {last} ORDER BY d.seq DESC LIMIT 1) END)"
-    )
 
 
 def handled_on_time_text(conn: sqlite3.Connection, kind: str, start: str, end: str,
@@ -854,11 +842,11 @@ def handled_on_time_text(conn: sqlite3.Connection, kind: str, start: str, end: s
     if (kind not in AREA_COLUMNS and kind not in ("department", "centre")) or not (last and reworked and by_case):
         return distinct_events_text(conn, kind, "handle", start, end, where=HANDLED_ON_TIME, flt=flt)
     seq = _last_handle_seq(by_case)
-    u_last = _dept_at_last_handle(seq) if kind == "department" else unit_expr(kind, event=False)
+    u_last = _dept_at("s.handled_at", seq) if kind == "department" else unit_expr(kind, event=False)
     sql = (
         f"SELECT {u_last} AS unit, s.case_no AS case_no FROM case_state s {last} "
         "WHERE s.handled_at >= :s AND s.handled_at < :e AND s.self_handled = 0 "
-        f"AND s.handled_at <= COALESCE({_deadline_at_last_handle(seq)}, s.handled_at) {flt} "
+        f"AND s.handled_at <= COALESCE({_deadline_at('s.handled_at', seq)}, s.handled_at) {flt} "
         "UNION ALL "
         f"SELECT {unit_expr(kind)} AS unit, e.case_no AS case_no FROM case_state s {reworked} "
         f"CROSS JOIN case_event e {by_case} ON e.case_no = s.case_no AND e.action = 'handle' "
@@ -963,10 +951,8 @@ def case_units(conn: sqlite3.Connection, kind: str, case_nos: Sequence[str], flt
     if kind in (*POSTS, "person"):
         u = "s.reporter_id"
     else:
-        u = unit_expr(kind, event=False) or "NULL"
+        u = (unit_expr(kind, event=False) if end is not None else _unit_now(kind)) or "NULL"
     out: dict[str, str] = {}
-    if end is None and kind == "department":
-        u = _unit_now(kind) or "NULL"
     for i in range(0, len(case_nos), 500):
         chunk = list(case_nos[i:i + 500])
         params: dict[str, Any] = {f"c{j}": no for j, no in enumerate(chunk)}

@@ -487,11 +487,11 @@ def _nothing() -> Generator[UnitsOfPeriod, None, None]:
     yield from ()
 
 
-def published_months(store: Store, scheme_id: str, scheme: Scheme, months: Sequence[Period],
-                     unit_kind: str | None) -> dict[str, tuple[EvaluationResult, repo.EvaluationRunRow]]:
+def published_runs(store: Store, scheme_id: str, scheme: Scheme, months: Sequence[Period],
+                   unit_kind: str | None) -> dict[str, repo.EvaluationRunRow]:
     """The latest published run of each month, for the same scheme and unit kind, whose rules are still the
     revision in force for that month (a revision reaching back over a month makes it be scored again)."""
-    out: dict[str, tuple[EvaluationResult, repo.EvaluationRunRow]] = {}
+    out: dict[str, repo.EvaluationRunRow] = {}
     for m in months:
         row = repo.latest_run(store.conn, scheme.id, m.key, unit_kind)
         if row is None:
@@ -501,8 +501,15 @@ def published_months(store: Store, scheme_id: str, scheme: Scheme, months: Seque
         except SchemeError:
             continue
         if rev.version == row.scheme_version and row.results.get("period") == m.key:
-            out[m.key] = (EvaluationResult.from_dict(row.results), row)
+            out[m.key] = row
     return out
+
+
+def published_months(store: Store, scheme_id: str, scheme: Scheme, months: Sequence[Period],
+                     unit_kind: str | None) -> dict[str, tuple[EvaluationResult, repo.EvaluationRunRow]]:
+    """:func:`published_runs` with each run's result read back."""
+    return {k: (EvaluationResult.from_dict(row.results), row)
+            for k, row in published_runs(store, scheme_id, scheme, months, unit_kind).items()}
 
 
 def evaluate_full(store: Store, scheme_id: str, period: str | Period, unit_kind: str | None = None,
@@ -639,9 +646,9 @@ def inputs_hash(store: Store, scheme: Scheme, scheme_id: str, period: Period, un
     }
     if scheme.rollup(period.kind) is not None and period.kind not in (scheme.period, "custom"):
         # a roll-up reads its published months as they were published: which runs is an input too
-        used = published_months(store, scheme_id, scheme, _months_with_data(store, scheme, period), unit_kind)
-        if used:
-            doc["published_months"] = [[k, row.id, row.inputs_hash] for k, (_res, row) in sorted(used.items())]
+        runs = published_runs(store, scheme_id, scheme, _months_with_data(store, scheme, period), unit_kind)
+        if runs:
+            doc["published_months"] = [[k, row.id, row.inputs_hash] for k, row in sorted(runs.items())]
     return hashlib.sha256(json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
